@@ -1,0 +1,145 @@
+"""Publishing ready node runs: to RabbitMQ through Celery, or onto threads in-process.
+
+Contract: `publish(runs)` is called after the transaction that made the runs ready has
+committed. It tries to hand every run to something that will execute it, marks the ones that
+were handed over as published, and never raises: a run it could not hand over stays
+unpublished in the ledger and the relay publishes it again. Publishing twice is harmless, since
+a node run claims its attempt by compare-and-set.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+from typing import Protocol
+
+from django.conf import settings
+from django.db import close_old_connections
+from django.utils import timezone
+
+from executions import sqlfile
+
+logger = logging.getLogger("zzyra.dispatch")
+
+
+@dataclass(frozen=True)
+class NodeRun:
+    execution_id: str
+    node_id: str
+    attempt: int
+    queue: str
+    due_at: datetime | None = None
+
+    @property
+    def message_id(self) -> str:
+        return f"{self.execution_id}:{self.node_id}:{self.attempt}"
+
+    def seconds_until_due(self) -> float:
+        if self.due_at is None:
+            return 0.0
+        return max(0.0, (self.due_at - timezone.now()).total_seconds())
+
+
+class Dispatcher(Protocol):
+    def publish(self, runs: Sequence[NodeRun]) -> None: ...
+
+
+def mark_published(runs: Sequence[NodeRun]) -> None:
+    if runs:
+        sqlfile.execute(
+            "nodes_mark_published",
+            execution_ids=[run.execution_id for run in runs],
+            node_ids=[run.node_id for run in runs],
+            attempts=[run.attempt for run in runs],
+        )
+
+
+class CeleryDispatcher:
+    """One message per node run on the run's queue; the message id is the run's dedupe key."""
+
+    def publish(self, runs: Sequence[NodeRun]) -> None:
+        from executions.tasks import run_node
+
+        published: list[NodeRun] = []
+        try:
+            with run_node.app.producer_or_acquire() as producer:
+                for run in runs:
+                    countdown = run.seconds_until_due()
+                    run_node.apply_async(
+                        args=(run.execution_id, run.node_id, run.attempt),
+                        task_id=run.message_id,
+                        queue=run.queue,
+                        routing_key=run.queue,
+                        countdown=countdown or None,
+                        producer=producer,
+                    )
+                    published.append(run)
+        except Exception:
+            logger.warning(
+                "broker unavailable: %d of %d node runs left for the relay",
+                len(runs) - len(published),
+                len(runs),
+                exc_info=True,
+            )
+        _mark_published_quietly(published)
+
+
+class InProcessDispatcher:
+    """Runs node runs on a thread pool of this process (the embedded mode, and tests).
+
+    The same engine code runs each node; only the transport differs. A run due later waits
+    on a timer thread, as a broker countdown would.
+    """
+
+    def __init__(self, threads: int) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="zzyra-node")
+        self._lock = threading.Lock()
+
+    def publish(self, runs: Sequence[NodeRun]) -> None:
+        for run in runs:
+            delay = run.seconds_until_due()
+            if delay > 0:
+                timer = threading.Timer(delay, self._submit, args=(run,))
+                timer.daemon = True
+                timer.start()
+            else:
+                self._submit(run)
+        _mark_published_quietly(runs)
+
+    def _submit(self, run: NodeRun) -> None:
+        self._pool.submit(_run_in_thread, run)
+
+
+def _run_in_thread(run: NodeRun) -> None:
+    from executions.engine import node_run
+
+    close_old_connections()
+    try:
+        node_run(execution_id=run.execution_id, node_id=run.node_id, attempt=run.attempt)
+    except Exception:
+        logger.exception("node run %s crashed; the relay or sweeper takes it back", run.message_id)
+    finally:
+        close_old_connections()
+
+
+def _mark_published_quietly(runs: Sequence[NodeRun]) -> None:
+    try:
+        mark_published(runs)
+    except Exception:
+        # The runs went out; at worst the relay publishes them again and the claim drops it.
+        logger.warning("could not mark %d node runs published", len(runs), exc_info=True)
+
+
+@cache
+def dispatcher() -> Dispatcher:
+    kind = settings.ZZYRA_DISPATCHER
+    if kind == "celery":
+        return CeleryDispatcher()
+    if kind == "inprocess":
+        return InProcessDispatcher(threads=settings.ZZYRA_INPROCESS_THREADS)
+    raise ValueError(f"ZZYRA_DISPATCHER must be 'celery' or 'inprocess', not {kind!r}")

@@ -1,0 +1,191 @@
+"""Running one node: claim the attempt, run it outside any transaction, record the outcome.
+
+This is the whole life of a node message (DESIGN.md invariant 8): the claim and the outcome
+are two short transactions; the node's external work (HTTP, jail, chain) happens between them.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from executions import sqlfile, transitions
+from executions.dispatch import NodeRun, dispatcher
+from executions.models import LogLevel, NodeStatus
+from executions.plans import plan_get
+from workflows import templating
+from workflows.graph import GraphPlan, PlanNode
+from workflows.nodes import NodeContext, NodeError
+from workflows.retry import next_retry_at
+
+logger = logging.getLogger("zzyra.engine")
+
+
+def worker_name() -> str:
+    # Computed per call: prefork children share the parent's import but not its pid.
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+@dataclass(frozen=True)
+class ClaimedRun:
+    plan: GraphPlan
+    node: PlanNode
+    claim: transitions.Claim
+    config: dict[str, Any] | None
+    template_context: dict[str, Any]
+    template_problem: templating.TemplateProblem | None
+
+
+def node_run(*, execution_id: str, node_id: str, attempt: int) -> str:
+    """Run one attempt of one node. Returns the outcome, for logs and tests: succeeded,
+    retrying, failed, stale, duplicate, early or unknown."""
+    with transaction.atomic():
+        claimed = _claim(execution_id, node_id, attempt)
+        if isinstance(claimed, str):
+            return claimed
+
+    logs: list[tuple[str, str]] = []
+    output, error = _execute(claimed, execution_id, attempt, logs)
+
+    with transaction.atomic():
+        completion = _record_outcome(claimed, execution_id, attempt, output, error, logs)
+        runs = completion.runs
+        if runs:
+            transaction.on_commit(lambda: dispatcher().publish(runs))
+    return completion.outcome
+
+
+def _claim(execution_id: str, node_id: str, attempt: int) -> ClaimedRun | str:
+    claim = transitions.node_claim(
+        execution_id=execution_id, node_id=node_id, attempt=attempt, worker=worker_name()
+    )
+    if claim is None:
+        return _unclaimed(execution_id, node_id, attempt)
+    plan = plan_get(claim.version_id)
+    node = plan.nodes[node_id]
+    if not node.parents:
+        transitions.execution_mark_running(execution_id=execution_id)
+    outputs: dict[str, Any] = {}
+    if node.ancestors:
+        outputs = dict(
+            sqlfile.fetch_all(
+                "node_outputs", execution_id=execution_id, node_ids=list(node.ancestors)
+            )
+        )
+    template_context = {
+        "input": claim.execution_input,
+        "nodes": {ancestor: {"output": output} for ancestor, output in outputs.items()},
+    }
+    config, problem = _render_config(node, template_context)
+    transitions.node_record_input(
+        node_execution_id=claim.node_execution_id,
+        attempt=attempt,
+        config=config,
+        parents={parent: outputs.get(parent) for parent in node.parents},
+    )
+    return ClaimedRun(plan, node, claim, config, template_context, problem)
+
+
+def _render_config(
+    node: PlanNode, template_context: dict[str, Any]
+) -> tuple[dict[str, Any] | None, templating.TemplateProblem | None]:
+    expression_fields = node.type.expression_fields
+    try:
+        return {
+            key: value if key in expression_fields else templating.render(value, template_context)
+            for key, value in node.config.items()
+        }, None
+    except templating.TemplateProblem as problem:
+        return None, problem
+
+
+def _execute(
+    claimed: ClaimedRun, execution_id: str, attempt: int, logs: list[tuple[str, str]]
+) -> tuple[Any, NodeError | None]:
+    """The node's own work, outside any transaction. Never raises: every failure is a NodeError."""
+    node = claimed.node
+    if claimed.template_problem is not None or claimed.config is None:
+        problem = claimed.template_problem
+        return None, NodeError(
+            f"template error in {problem.template!r}: {problem.cause}" if problem else "no config"
+        )
+    context = NodeContext(
+        execution_id=execution_id,
+        node_id=node.id,
+        attempt=attempt,
+        config=claimed.config,
+        template_context=claimed.template_context,
+        idempotency_key=f"{execution_id}:{node.id}",
+        log=lambda message: logs.append((LogLevel.INFO, message)),
+    )
+    try:
+        output = node.type.run(context)
+    except NodeError as failure:
+        return None, failure
+    except Exception as failure:  # a bug in a node type must still end the node, visibly
+        logger.exception("%s node crashed", node.type.name)
+        return None, NodeError(
+            f"internal error in {node.type.name} node: {type(failure).__name__}: {failure}"
+        )
+    try:
+        json.dumps(output, allow_nan=False)
+    except (TypeError, ValueError) as failure:
+        return None, NodeError(
+            f"{node.type.name} node returned a value that is not JSON: {failure}"
+        )
+    return output, None
+
+
+def _record_outcome(
+    claimed: ClaimedRun,
+    execution_id: str,
+    attempt: int,
+    output: Any,
+    error: NodeError | None,
+    logs: list[tuple[str, str]],
+) -> transitions.Completion:
+    node = claimed.node
+    common: dict[str, Any] = {
+        "execution_id": execution_id,
+        "node_id": node.id,
+        "node_execution_id": claimed.claim.node_execution_id,
+        "attempt": attempt,
+        "logs": logs,
+    }
+    if error is None:
+        return transitions.node_succeed(plan=claimed.plan, output=output, **common)
+    due_at = next_retry_at(node.retry, attempt, retryable=error.retryable, now=timezone.now())
+    if due_at is not None:
+        retried = transitions.node_retry(
+            queue=node.type.queue, error=str(error), due_at=due_at, **common
+        )
+        if retried is not None:
+            return retried
+    return transitions.node_fail(plan=claimed.plan, error=str(error), **common)
+
+
+def _unclaimed(execution_id: str, node_id: str, attempt: int) -> str:
+    """A message that claimed nothing: a duplicate, a stale attempt, or early for a retry."""
+    state = sqlfile.fetch_one("node_state", execution_id=execution_id, node_id=node_id)
+    if state is None:
+        logger.warning("message for unknown node %s:%s:%s dropped", execution_id, node_id, attempt)
+        return "unknown"
+    status, current_attempt, due_at, queue = state
+    if (
+        status == NodeStatus.READY
+        and current_attempt == attempt
+        and due_at
+        and due_at > timezone.now()
+    ):
+        # Delivered before the retry was due (a relay, or a lost countdown): send it back.
+        run = NodeRun(execution_id, node_id, attempt, queue, due_at)
+        transaction.on_commit(lambda: dispatcher().publish([run]))
+        return "early"
+    return "duplicate"

@@ -1,0 +1,13 @@
+"""Errors the execution services raise; each says whether trying again could help."""
+
+
+class ExecutionError(Exception):
+    retryable = False
+
+
+class IdempotencyKeyReused(ExecutionError):
+    """The key was already used to start an execution of a different workflow."""
+
+
+class WorkflowHasNoVersion(ExecutionError):
+    pass

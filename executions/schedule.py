@@ -1,0 +1,37 @@
+"""Registers the periodic maintenance jobs with django-celery-beat, idempotently.
+
+Jobs are rows in the database scheduler, so operators see and edit them in the admin. Running
+this again (every migrate) never duplicates them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db.models.signals import post_migrate
+
+PERIODIC_JOBS = {
+    # name: (task, interval setting)
+    "zzyra: relay unpublished node runs": ("executions.relay", "ZZYRA_RELAY_INTERVAL_SECONDS"),
+}
+
+
+def register_periodic_jobs(**_: Any) -> None:
+    from django_celery_beat.models import IntervalSchedule, PeriodicTask
+
+    for name, (task, interval_setting) in PERIODIC_JOBS.items():
+        schedule, _ = IntervalSchedule.objects.get_or_create(
+            every=int(getattr(settings, interval_setting)), period=IntervalSchedule.SECONDS
+        )
+        # get_or_create, not update_or_create: an operator's edits in the admin stay.
+        PeriodicTask.objects.get_or_create(
+            name=name,
+            defaults={"task": task, "interval": schedule, "queue": "maintenance"},
+        )
+
+
+def connect(sender: Any) -> None:
+    post_migrate.connect(
+        register_periodic_jobs, sender=sender, dispatch_uid="zzyra.register_periodic_jobs"
+    )

@@ -1,0 +1,130 @@
+-- name: execution_lock
+-- Serialises the transitions of one execution, so exactly one of them sees "nothing left".
+SELECT status, error FROM workflow_executions WHERE id = %(execution_id)s FOR UPDATE
+
+-- name: execution_mark_running
+-- The first claimed node starts the execution.
+UPDATE workflow_executions SET status = 'running', started_at = now()
+WHERE id = %(execution_id)s AND status = 'pending'
+
+-- name: node_claim
+-- Claims one attempt of a ready node; a duplicate or stale message matches nothing.
+UPDATE node_executions
+SET status = 'running', started_at = now(), heartbeat_at = now(), updated_at = now(),
+    worker = %(worker)s
+WHERE execution_id = %(execution_id)s AND node_id = %(node_id)s AND attempt = %(attempt)s
+  AND status = 'ready' AND next_attempt_at <= now()
+-- (jsonb comes back as text through Django's connection; json is parsed by psycopg)
+RETURNING id, (SELECT e.input::json FROM workflow_executions e WHERE e.id = execution_id),
+          (SELECT e.version_id FROM workflow_executions e WHERE e.id = execution_id)
+
+-- name: node_state
+-- Where a node stands, to tell an early message from a stale one.
+SELECT status, attempt, next_attempt_at, queue FROM node_executions
+WHERE execution_id = %(execution_id)s AND node_id = %(node_id)s
+
+-- name: node_outputs
+-- The recorded outputs of some nodes of one execution.
+SELECT n.node_id, o.output::json
+FROM node_executions n JOIN node_outputs o ON o.node_execution_id = n.id
+WHERE n.execution_id = %(execution_id)s AND n.node_id = ANY(%(node_ids)s)
+
+-- name: node_input_insert
+-- Records what one attempt runs with.
+INSERT INTO node_inputs (node_execution_id, attempt, config, parents, created_at)
+VALUES (%(node_execution_id)s, %(attempt)s, %(config)s, %(parents)s, now())
+ON CONFLICT (node_execution_id, attempt) DO NOTHING
+
+-- name: node_mark_succeeded
+-- Finishes a running attempt; a late result from an older attempt matches nothing.
+UPDATE node_executions
+SET status = 'succeeded', completed_at = now(), updated_at = now(), error = '',
+    duration_ms = (extract(epoch FROM now() - started_at) * 1000)::bigint
+WHERE id = %(node_execution_id)s AND status = 'running' AND attempt = %(attempt)s
+RETURNING id
+
+-- name: node_output_insert
+-- Stores the one output of a node.
+INSERT INTO node_outputs (node_execution_id, attempt, output, created_at)
+VALUES (%(node_execution_id)s, %(attempt)s, %(output)s, now())
+
+-- name: node_mark_failed
+-- Fails a running attempt for good.
+UPDATE node_executions
+SET status = 'failed', completed_at = now(), updated_at = now(), error = %(error)s,
+    duration_ms = (extract(epoch FROM now() - started_at) * 1000)::bigint
+WHERE id = %(node_execution_id)s AND status = 'running' AND attempt = %(attempt)s
+RETURNING id
+
+-- name: node_mark_retrying
+-- Hands a failed attempt back as the next attempt, due at next_attempt_at.
+UPDATE node_executions
+SET status = 'ready', attempt = attempt + 1, retry_count = retry_count + 1,
+    next_attempt_at = %(next_attempt_at)s, published_at = NULL, updated_at = now(),
+    error = %(error)s, worker = ''
+WHERE id = %(node_execution_id)s AND status = 'running' AND attempt = %(attempt)s
+RETURNING attempt
+
+-- name: children_count_parent
+-- One parent of each child is done; fired says whether its edge fired.
+UPDATE node_executions c
+SET unfinished_parents = c.unfinished_parents - 1, fired_parents = c.fired_parents + v.fired
+FROM unnest(%(node_ids)s::text[], %(fired)s::int[]) AS v(node_id, fired)
+WHERE c.execution_id = %(execution_id)s AND c.node_id = v.node_id AND c.status = 'pending'
+RETURNING c.node_id, c.unfinished_parents, c.fired_parents, c.join_mode
+
+-- name: nodes_mark_ready
+-- Children whose join is satisfied become ready now.
+UPDATE node_executions
+SET status = 'ready', next_attempt_at = now(), updated_at = now()
+WHERE execution_id = %(execution_id)s AND node_id = ANY(%(node_ids)s) AND status = 'pending'
+RETURNING node_id, attempt, queue
+
+-- name: nodes_mark_skipped
+-- Children reachable only through branches that did not fire.
+UPDATE node_executions
+SET status = 'skipped', completed_at = now(), updated_at = now()
+WHERE execution_id = %(execution_id)s AND node_id = ANY(%(node_ids)s) AND status = 'pending'
+
+-- name: nodes_cancel_waiting
+-- Nothing new starts in a failed or cancelled execution.
+UPDATE node_executions
+SET status = 'cancelled', completed_at = now(), updated_at = now()
+WHERE execution_id = %(execution_id)s AND status IN ('pending', 'ready')
+  AND (%(node_ids)s::text[] IS NULL OR node_id = ANY(%(node_ids)s))
+
+-- name: execution_record_failure
+-- The first failure names the execution's error; later ones keep it.
+UPDATE workflow_executions SET error = %(error)s WHERE id = %(execution_id)s AND error = ''
+
+-- name: execution_progress
+-- How many nodes are still to run, and whether any failed.
+SELECT count(*) FILTER (WHERE status IN ('pending', 'ready', 'running')),
+       count(*) FILTER (WHERE status = 'failed')
+FROM node_executions WHERE execution_id = %(execution_id)s
+
+-- name: execution_finalize
+-- Ends the execution once nothing is left to run.
+UPDATE workflow_executions
+SET status = %(status)s, output = %(output)s, completed_at = now(),
+    started_at = coalesce(started_at, now()),
+    duration_ms = (extract(epoch FROM now() - coalesce(started_at, created_at)) * 1000)::bigint
+WHERE id = %(execution_id)s AND status IN ('pending', 'running')
+RETURNING duration_ms
+
+-- name: nodes_mark_published
+-- The broker confirmed these messages; the relay can leave them alone.
+UPDATE node_executions n SET published_at = now()
+FROM unnest(%(execution_ids)s::uuid[], %(node_ids)s::text[], %(attempts)s::int[])
+     AS v(execution_id, node_id, attempt)
+WHERE n.execution_id = v.execution_id AND n.node_id = v.node_id AND n.attempt = v.attempt
+  AND n.status = 'ready' AND n.published_at IS NULL
+
+-- name: nodes_unpublished
+-- Ready nodes whose message was never confirmed (crash or broker outage after commit).
+SELECT execution_id, node_id, attempt, queue, next_attempt_at
+FROM node_executions
+WHERE status = 'ready' AND published_at IS NULL
+  AND updated_at < now() - make_interval(secs => %(grace_seconds)s)
+ORDER BY next_attempt_at
+LIMIT %(limit)s

@@ -1,0 +1,31 @@
+"""The node-type registry: the one place that lists which node types exist."""
+
+from __future__ import annotations
+
+from workflows.nodes.base import NodeContext, NodeError, NodeType, RetryableNodeError
+from workflows.nodes.condition import CONDITION
+from workflows.nodes.http import HTTP
+from workflows.nodes.transform import TRANSFORM
+
+NODE_TYPES: dict[str, NodeType] = {
+    node_type.name: node_type for node_type in (TRANSFORM, CONDITION, HTTP)
+}
+
+
+def node_type_get(name: str) -> NodeType:
+    try:
+        return NODE_TYPES[name]
+    except KeyError:
+        raise KeyError(
+            f"unknown node type {name!r}; known types: {', '.join(sorted(NODE_TYPES))}"
+        ) from None
+
+
+__all__ = [
+    "NODE_TYPES",
+    "NodeContext",
+    "NodeError",
+    "NodeType",
+    "RetryableNodeError",
+    "node_type_get",
+]

@@ -1,0 +1,59 @@
+"""What a node type is: a config schema, a queue, and a run function.
+
+Adding a node type means writing one module that builds a `NodeType` and registering it in
+`workflows.nodes`. The engine knows nothing else about types.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from workflows.retry import RetryPolicy
+
+
+class NodeError(Exception):
+    """A node run that failed; `retryable` says whether another attempt could help."""
+
+    retryable = False
+
+    def __init__(self, message: str, *, retryable: bool | None = None) -> None:
+        super().__init__(message)
+        if retryable is not None:
+            self.retryable = retryable
+
+
+class RetryableNodeError(NodeError):
+    retryable = True
+
+
+@dataclass(frozen=True)
+class NodeContext:
+    """Everything a run function may use. `config` is already rendered."""
+
+    execution_id: str
+    node_id: str
+    attempt: int
+    config: dict[str, Any]
+    # The execution input and the outputs of every ancestor, as templates see them.
+    template_context: dict[str, Any]
+    # Stable across attempts of this node in this execution (DESIGN.md invariant 6).
+    idempotency_key: str
+    log: Callable[[str], None] = field(default=lambda message: None)
+
+
+@dataclass(frozen=True)
+class NodeType:
+    name: str
+    description: str
+    config_schema: Mapping[str, Any]
+    run: Callable[[NodeContext], Any]
+    queue: str = "engine"
+    # sourceHandle values an out-edge may carry; empty means edges carry none.
+    handles: frozenset[str] = frozenset()
+    # Config keys holding bare expressions, evaluated by the run function, not pre-rendered.
+    expression_fields: frozenset[str] = frozenset()
+    default_retry: RetryPolicy = field(default_factory=RetryPolicy)
+    # Given the output, which handles fire; None means every out-edge fires.
+    fired_handles: Callable[[Any], frozenset[str] | None] = field(default=lambda output: None)

@@ -1,0 +1,144 @@
+"""Django settings, configured from environment variables (documented in README.md).
+
+With no DATABASE_URL an embedded PostgreSQL is started under `.zzyra/`; with no
+CELERY_BROKER_URL node runs are dispatched in-process by the same engine code.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from pathlib import Path
+
+import dj_database_url
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+STATE_DIR = Path(os.environ.get("ZZYRA_STATE_DIR", BASE_DIR / ".zzyra"))
+
+
+def env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return default if value in (None, "") else int(value)
+
+
+DEBUG = env_bool("DJANGO_DEBUG", False)
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "zzyra-insecure-development-key")
+if (
+    not DEBUG
+    and SECRET_KEY.startswith("zzyra-insecure")
+    and env_bool("ZZYRA_REQUIRE_SECRET_KEY", False)
+):
+    raise RuntimeError("DJANGO_SECRET_KEY must be set in production")
+ALLOWED_HOSTS = os.environ.get("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]").split(",")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "django_celery_beat",
+    "workflows",
+    "executions",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "zzyra.urls"
+WSGI_APPLICATION = "zzyra.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database -------------------------------------------------------------------------------
+if os.environ.get("DATABASE_URL"):
+    DATABASE_URL = os.environ["DATABASE_URL"]
+else:
+    from zzyra.embedded import embedded_database_url
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # pgserver warns about XDG_RUNTIME_DIR on servers
+        DATABASE_URL = embedded_database_url(STATE_DIR / "pgdata")
+
+DATABASES = {
+    "default": dj_database_url.parse(
+        DATABASE_URL, conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60), conn_health_checks=True
+    )
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = False
+USE_TZ = True
+STATIC_URL = "static/"
+STATIC_ROOT = STATE_DIR / "static"
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "PAGE_SIZE": 50,
+    "UNAUTHENTICATED_USER": None,
+}
+
+# --- Engine ---------------------------------------------------------------------------------
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
+# "celery" publishes node runs to RabbitMQ; "inprocess" runs them on threads of this process.
+ZZYRA_DISPATCHER = os.environ.get(
+    "ZZYRA_DISPATCHER", "celery" if CELERY_BROKER_URL else "inprocess"
+)
+ZZYRA_INPROCESS_THREADS = env_int("ZZYRA_INPROCESS_THREADS", 8)
+# "classic" durable queues for one broker; "quorum" for a RabbitMQ cluster.
+ZZYRA_QUEUE_TYPE = os.environ.get("ZZYRA_QUEUE_TYPE", "classic")
+# A ready node whose message was not confirmed published this long ago is published again.
+ZZYRA_RELAY_GRACE_SECONDS = env_int("ZZYRA_RELAY_GRACE_SECONDS", 5)
+ZZYRA_RELAY_INTERVAL_SECONDS = env_int("ZZYRA_RELAY_INTERVAL_SECONDS", 2)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("ZZYRA_LOG_LEVEL", "WARNING")},
+    "loggers": {
+        "zzyra": {"level": os.environ.get("ZZYRA_LOG_LEVEL", "INFO"), "propagate": True},
+    },
+}
