@@ -156,8 +156,10 @@ def _node_errors(node: Any, index: int, node_types: dict[str, NodeType | None]) 
     try:
         RetryPolicy.from_config(data.get("retry"), node_type.default_retry)
     except InvalidRetryPolicy as error:
+        # The policy names its own settings ("max_attempts"); the graph field is data.retry.*.
+        setting = error.field if error.field.split(".")[0] == "retry" else f"retry.{error.field}"
         errors.append(
-            GraphError("invalid_retry", str(error), node=node_id, field=f"data.{error.field}")
+            GraphError("invalid_retry", str(error), node=node_id, field=f"data.{setting}")
         )
     if data.get("join", "all") not in JOIN_MODES:
         errors.append(
@@ -194,18 +196,19 @@ def _edge_errors(
             )
         seen_edges.add(edge_id)
     source, target = edge.get("source"), edge.get("target")
-    for field, end in (("source", source), ("target", target)):
-        if not isinstance(end, str) or end not in node_types:
-            errors.append(
-                GraphError(
-                    "dangling_edge",
-                    f"{field} {end!r} is not a node of this graph",
-                    edge=edge_id,
-                    field=field,
-                )
-            )
-    if errors:
-        return errors
+    dangling = [
+        GraphError(
+            "dangling_edge",
+            f"{field} {end!r} is not a node of this graph",
+            edge=edge_id,
+            field=field,
+        )
+        for field, end in (("source", source), ("target", target))
+        if not isinstance(end, str) or end not in node_types
+    ]
+    # Only a dangling end stops the checks: a duplicate id must not hide a bad handle or a cycle.
+    if dangling:
+        return errors + dangling
     handle = edge.get("sourceHandle")
     source_type = node_types[str(source)]
     if source_type is not None and handle is not None:
@@ -248,11 +251,12 @@ def _cycle_and_reachability_errors(
             names = " -> ".join([*component, component[0]])
             errors.append(GraphError("cycle", f"the graph has a cycle: {names}", node=component[0]))
             on_cycle.update(component)
+    # The walk stops at cycle nodes: they can never run, so neither can what lies behind them.
     reachable: set[str] = set()
     stack = [node_id for node_id in node_ids if node_id not in has_parent]
     while stack:
         node_id = stack.pop()
-        if node_id not in reachable:
+        if node_id not in reachable and node_id not in on_cycle:
             reachable.add(node_id)
             stack.extend(children[node_id])
     for node_id in node_ids:

@@ -6,6 +6,7 @@ only gets a countdown as an optimisation.
 
 from __future__ import annotations
 
+import math
 import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -70,10 +71,11 @@ class RetryPolicy:
                 max_interval=_seconds(config, "max_interval_seconds", default.max_interval),
                 jitter=float(config.get("jitter", default.jitter)),
             )
-        except (TypeError, ValueError) as error:
+        except (TypeError, ValueError, OverflowError) as error:
+            # OverflowError: seconds beyond what a timedelta holds (e.g. 1e308).
             if isinstance(error, InvalidRetryPolicy):
                 raise
-            raise InvalidRetryPolicy("retry", f"must hold numbers ({error})") from error
+            raise InvalidRetryPolicy("retry", f"must hold numbers in range ({error})") from error
 
     def to_config(self) -> dict[str, Any]:
         return {
@@ -93,8 +95,18 @@ def retry_delay(
     policy: RetryPolicy, attempt: int, *, rng: random.Random | None = None
 ) -> timedelta:
     """Delay before the attempt after `attempt` (1-based): exponential, capped, jittered down."""
-    base = policy.initial_interval * (policy.backoff_coefficient ** (attempt - 1))
-    capped = min(base, policy.max_interval)
+    # Capped in float seconds: uncapped growth (say coefficient 100 at attempt 8) does not fit
+    # in a timedelta, and the float power itself can overflow.
+    try:
+        growth = policy.backoff_coefficient ** (attempt - 1)
+    except OverflowError:
+        growth = math.inf
+    initial_seconds = policy.initial_interval.total_seconds()
+    base_seconds = initial_seconds * growth if initial_seconds else 0.0
+    if base_seconds >= policy.max_interval.total_seconds():
+        capped = policy.max_interval
+    else:
+        capped = timedelta(seconds=base_seconds)
     draw = (rng or random).random()
     return capped * (1 - policy.jitter * draw)
 

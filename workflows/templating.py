@@ -11,10 +11,20 @@ import re
 from functools import lru_cache
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateError
+from jinja2 import StrictUndefined, TemplateError, Undefined
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-_environment = ImmutableSandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
+
+class _DataEnvironment(ImmutableSandboxedEnvironment):
+    """Dots read JSON data first: `output.items` is the key "items", not the dict method."""
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        if isinstance(obj, dict) and attribute in obj:
+            return obj[attribute]
+        return super().getattr(obj, attribute)
+
+
+_environment = _DataEnvironment(undefined=StrictUndefined, autoescape=False)
 _single_expression = re.compile(r"^\s*\{\{(?P<expression>(?:(?!\{\{|\}\}).)*)\}\}\s*$", re.S)
 
 
@@ -36,7 +46,7 @@ def _compiled(template: str) -> Any:
     match = _single_expression.match(template)
     try:
         if match:
-            return ("expression", _environment.compile_expression(match["expression"]))
+            return ("expression", _compile_expression(match["expression"]))
         return ("string", _environment.from_string(template))
     except TemplateError as error:
         raise TemplateProblem(template, error.message or type(error).__name__) from error
@@ -45,9 +55,23 @@ def _compiled(template: str) -> Any:
 @lru_cache(maxsize=1024)
 def _compiled_expression(expression: str) -> Any:
     try:
-        return _environment.compile_expression(expression)
+        return _compile_expression(expression)
     except TemplateError as error:
         raise TemplateProblem(expression, error.message or type(error).__name__) from error
+
+
+def _compile_expression(expression: str) -> Any:
+    # Jinja turns an undefined result into None by default, which would let `{{ input.typo }}`
+    # (or a sandbox-blocked attribute) pass as null; keep it undefined so `_defined` raises.
+    return _environment.compile_expression(expression, undefined_to_none=False)
+
+
+def _defined(value: Any) -> Any:
+    if isinstance(value, Undefined):
+        # StrictUndefined raises on any use: UndefinedError naming the missing name, or
+        # SecurityError for an attribute the sandbox blocked.
+        str(value)
+    return value
 
 
 def check_syntax(value: Any) -> list[TemplateProblem]:
@@ -85,7 +109,7 @@ def evaluate(expression: str, context: dict[str, Any]) -> Any:
     """Evaluate a bare expression such as `input.amount > 100`."""
     compiled = _compiled_expression(expression)
     try:
-        return compiled(**context)
+        return _defined(compiled(**context))
     except Exception as error:  # any failure inside user expressions is the user's error
         raise TemplateProblem(expression, _describe(error)) from error
 
@@ -93,7 +117,9 @@ def evaluate(expression: str, context: dict[str, Any]) -> Any:
 def _render_string(template: str, context: dict[str, Any]) -> Any:
     kind, compiled = _compiled(template)
     try:
-        return compiled(**context) if kind == "expression" else compiled.render(**context)
+        if kind == "expression":
+            return _defined(compiled(**context))
+        return compiled.render(**context)
     except Exception as error:
         raise TemplateProblem(template, _describe(error)) from error
 
