@@ -109,7 +109,7 @@ UPDATE workflow_executions
 SET status = %(status)s, output = %(output)s, completed_at = now(),
     started_at = coalesce(started_at, now()),
     duration_ms = (extract(epoch FROM now() - coalesce(started_at, created_at)) * 1000)::bigint
-WHERE id = %(execution_id)s AND status IN ('pending', 'running')
+WHERE id = %(execution_id)s AND status = 'running'
 RETURNING duration_ms
 
 -- name: nodes_mark_published

@@ -164,12 +164,6 @@ def test_every_execution_status_update_with_a_literal_status_is_an_allowed_move(
     assert {name: bad for name, bad in forbidden.items() if bad} == {}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="execution_finalize is guarded by status IN ('pending', 'running') but the map only "
-    "allows running -> succeeded/failed; pending -> succeeded/failed is not in "
-    "EXECUTION_TRANSITIONS (reported, engine code not changed here)",
-)
 def test_execution_finalize_guard_matches_the_map() -> None:
     sql = sqlfile.query("execution_finalize")
     guarded: set[tuple[str, str]] = set()
