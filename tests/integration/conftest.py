@@ -64,10 +64,19 @@ def workers(
 
 
 @pytest.fixture
-def user(transactional_db: None) -> Any:
-    return get_user_model().objects.create_user(
-        username=f"user-{time.monotonic_ns()}", password="x"
-    )
+def user(transactional_db: None) -> Iterator[Any]:
+    # No password: hashing one costs a second of PBKDF2 per test.
+    yield get_user_model().objects.create_user(username=f"user-{time.monotonic_ns()}")
+    _wait_until_quiet()
+
+
+def _wait_until_quiet(timeout_seconds: float = 30) -> None:
+    """Let workers finish what a test started before the database is flushed under them."""
+    deadline = time.monotonic() + timeout_seconds
+    while time.monotonic() < deadline:
+        if not WorkflowExecution.objects.exclude(status__in=EXECUTION_TERMINAL).exists():
+            return
+        time.sleep(0.05)
 
 
 def wait_finished(execution_id: Any, timeout_seconds: float = 60) -> WorkflowExecution:
