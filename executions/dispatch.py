@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
-from typing import Protocol
+from typing import Any, Protocol
 
 from django.conf import settings
 from django.db import close_old_connections
@@ -69,14 +69,16 @@ class CeleryDispatcher:
         try:
             with run_node.app.producer_or_acquire() as producer:
                 for run in runs:
+                    # No countdown at all when due: an ETA makes workers hold the message.
                     countdown = run.seconds_until_due()
+                    timing: dict[str, Any] = {"countdown": countdown} if countdown else {}
                     run_node.apply_async(
                         args=(run.execution_id, run.node_id, run.attempt),
                         task_id=run.message_id,
                         queue=run.queue,
                         routing_key=run.queue,
-                        countdown=countdown or None,
                         producer=producer,
+                        **timing,
                     )
                     published.append(run)
         except Exception:

@@ -18,6 +18,7 @@ from executions.exceptions import IdempotencyKeyReused, WorkflowHasNoVersion
 from executions.models import WorkflowExecution
 from workflows.models import Workflow
 from workflows.selectors import workflow_get
+from zzyra.api import acting_user_id
 
 MAX_IDEMPOTENCY_KEY_LENGTH = 255
 
@@ -28,7 +29,7 @@ class ExecutionStartApi(APIView):
 
     def post(self, request: Request, workflow_id: str) -> Response:
         try:
-            workflow = workflow_get(owner_id=request.user.pk, workflow_id=workflow_id)
+            workflow = workflow_get(owner_id=acting_user_id(request), workflow_id=workflow_id)
         except Workflow.DoesNotExist:
             return Response({"detail": "no such workflow"}, status=status.HTTP_404_NOT_FOUND)
         serializer = ExecutionStartSerializer(data=request.data)
@@ -36,14 +37,12 @@ class ExecutionStartApi(APIView):
         key = request.headers.get("Idempotency-Key") or None
         if key and len(key) > MAX_IDEMPOTENCY_KEY_LENGTH:
             return Response(
-                {
-                    "detail": f"Idempotency-Key exceeds {MAX_IDEMPOTENCY_KEY_LENGTH} characters"
-                },
+                {"detail": f"Idempotency-Key exceeds {MAX_IDEMPOTENCY_KEY_LENGTH} characters"},
                 status=status.HTTP_400_BAD_REQUEST,
             )
         try:
             execution, created = services.execution_start(
-                owner_id=request.user.pk,
+                owner_id=acting_user_id(request),
                 workflow=workflow,
                 input=serializer.validated_data["input"],
                 idempotency_key=key,
@@ -70,7 +69,7 @@ class ExecutionListApi(ListAPIView):
     def get_queryset(self):  # type: ignore[no-untyped-def]
         params = self.request.query_params
         return selectors.execution_list(
-            owner_id=self.request.user.pk,
+            owner_id=acting_user_id(self.request),
             workflow_id=params.get("workflow"),
             status=params.get("status"),
         )
@@ -79,7 +78,9 @@ class ExecutionListApi(ListAPIView):
 class ExecutionDetailApi(APIView):
     def get(self, request: Request, execution_id: str) -> Response:
         try:
-            execution = selectors.execution_get(owner_id=request.user.pk, execution_id=execution_id)
+            execution = selectors.execution_get(
+                owner_id=acting_user_id(request), execution_id=execution_id
+            )
         except WorkflowExecution.DoesNotExist:
             return Response({"detail": "no such execution"}, status=status.HTTP_404_NOT_FOUND)
         return Response(ExecutionDetailSerializer(execution).data)

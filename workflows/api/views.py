@@ -15,6 +15,7 @@ from workflows.api.serializers import (
 )
 from workflows.exceptions import InvalidGraph, WorkflowNameTaken
 from workflows.models import Workflow
+from zzyra.api import acting_user_id
 
 
 def graph_errors_response(error: InvalidGraph) -> Response:
@@ -30,7 +31,7 @@ def name_taken_response(error: WorkflowNameTaken) -> Response:
 
 class WorkflowListCreateApi(APIView):
     def get(self, request: Request) -> Response:
-        workflows = selectors.workflow_list(owner_id=request.user.pk)
+        workflows = selectors.workflow_list(owner_id=acting_user_id(request))
         return Response(WorkflowOutputSerializer(workflows, many=True).data)
 
     def post(self, request: Request) -> Response:
@@ -38,7 +39,7 @@ class WorkflowListCreateApi(APIView):
         serializer.is_valid(raise_exception=True)
         try:
             workflow = services.workflow_create(
-                owner_id=request.user.pk, **serializer.validated_data
+                owner_id=acting_user_id(request), **serializer.validated_data
             )
         except InvalidGraph as error:
             return graph_errors_response(error)
@@ -65,7 +66,7 @@ class WorkflowDetailApi(APIView):
         serializer.is_valid(raise_exception=True)
         try:
             updated, _ = services.workflow_update(
-                workflow=workflow, actor_id=request.user.pk, **serializer.validated_data
+                workflow=workflow, actor_id=acting_user_id(request), **serializer.validated_data
             )
         except InvalidGraph as error:
             return graph_errors_response(error)
@@ -76,7 +77,7 @@ class WorkflowDetailApi(APIView):
 
 def _get_or_404(request: Request, workflow_id: str) -> Workflow | None:
     try:
-        return selectors.workflow_get(owner_id=request.user.pk, workflow_id=workflow_id)
+        return selectors.workflow_get(owner_id=acting_user_id(request), workflow_id=workflow_id)
     except Workflow.DoesNotExist:
         return None
 
