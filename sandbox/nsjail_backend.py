@@ -205,6 +205,7 @@ def nsjail_command(
         "--iface_no_lo",
         "--time_limit", str(math.ceil(limits.wall_timeout_seconds) + BACKSTOP_SECONDS),
         "--max_cpus", str(max(1, math.ceil(limits.cpus))),
+        "--nice_level", "0",  # like Docker; the CPU quota and the host slots bound the load
         "--rlimit_as", "inf",  # memory is the cgroup's job; V8 reserves a lot of address space
         "--rlimit_cpu", str(limits.cpu_seconds),
         "--rlimit_fsize", "inf",  # /tmp's size caps files; SIGXFSZ would kill node

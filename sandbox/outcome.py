@@ -110,12 +110,15 @@ def _exit_error(jail_exit: JailExit, limits: Limits, stderr_text: str) -> Sandbo
 
 
 def _cpu_spent(jail_exit: JailExit, limits: Limits) -> bool:
-    # RLIMIT_CPU kills with SIGKILL once the hard limit is reached; the cgroup's CPU counter
-    # (or, without one, the elapsed time) tells that kill apart from a stray `kill -9`.
+    # RLIMIT_CPU kills with SIGKILL once the hard limit is reached. Nothing inside the jail can
+    # SIGKILL the runner (it is PID 1 of its namespace), so a SIGKILL without an OOM or our
+    # timeout is the CPU limit. The kernel's RLIMIT_CPU clock and the cgroup's CPU counter
+    # disagree by tens of percent on a loaded VM (steal time), hence the loose bound, which
+    # only rules out a kill long before the budget could have been spent.
     used = jail_exit.cpu_seconds_used
     if used is None:
         used = jail_exit.duration_seconds * limits.cpus
-    return used >= limits.cpu_seconds * 0.9
+    return used >= limits.cpu_seconds * 0.5
 
 
 def _signal_name(number: int) -> str:

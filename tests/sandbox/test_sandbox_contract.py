@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -248,8 +249,12 @@ class TestJailContract:
             assert result.error.exception_type in ("MemoryError", "RangeError")
 
     def test_infinite_loop_is_killed_for_cpu_time(self) -> None:
-        result = self.run("python", "def main(input):\n    while True:\n        pass\n", None)
+        # A generous wall clock, so that even a loaded CI host reaches the CPU limit first.
+        limits = Limits(cpu_seconds=2, wall_timeout_seconds=30)
+        code = "def main(input):\n    while True:\n        pass\n"
+        result = self.run("python", code, None, limits)
         assert isinstance(result.error, CpuTimeExceeded), result
+        assert "2 s of CPU time" in result.error.message
         assert not result.error.retryable
 
     def test_javascript_infinite_loop_is_killed(self) -> None:
@@ -449,3 +454,29 @@ class TestJailContract:
         assert first.ok, first.error
         second = self.run("python", "import os\ndef main(i):\n    return os.listdir('/tmp')\n")
         assert second.ok and second.output == []
+
+    def test_host_cap_serialises_jails(self, tmp_path: Path) -> None:
+        settings = SandboxSettings(lock_dir=tmp_path, max_concurrent=1, slot_wait_seconds=30)
+        code = "import time\ndef main(input):\n    time.sleep(0.6)\n    return input\n"
+        results: list[SandboxResult] = []
+
+        def one(index: int) -> None:
+            results.append(
+                run_code(
+                    language="python",
+                    code=code,
+                    input=index,
+                    limits=self.limits,
+                    settings=settings,
+                    backend=self.backend,
+                )
+            )
+
+        threads = [threading.Thread(target=one, args=(index,)) for index in range(2)]
+        started = time.monotonic()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert sorted(r.output for r in results) == [0, 1]
+        assert time.monotonic() - started >= 1.2, "with one slot, the second jail must wait"
