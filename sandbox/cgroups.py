@@ -78,6 +78,30 @@ def create_run_cgroup(run_id: str, limits: Limits, root_override: str | None = N
     )
 
 
+STALE_AFTER_SECONDS = 15 * 60
+
+
+def sweep_stale(limits: Limits, root_override: str | None = None) -> int:
+    """Remove run cgroups left by a worker that died mid-run; returns how many went.
+
+    Only directories older than STALE_AFTER_SECONDS are touched, so a run that another worker
+    is just starting is never pulled from under it. Leftover processes are killed first.
+    """
+    probe = create_run_cgroup(f"probe-{os.getpid()}-{time.monotonic_ns()}", limits, root_override)
+    parents = {procs.parent.parent for procs in probe.procs_files}
+    probe.remove()
+    removed = 0
+    cutoff = time.time() - STALE_AFTER_SECONDS
+    for parent in parents:
+        for directory in parent.glob("run-*"):
+            with contextlib.suppress(OSError):
+                if directory.stat().st_mtime < cutoff:
+                    _kill_procs(directory / "cgroup.procs")
+                    _rmdir_retrying(directory)
+                    removed += not directory.exists()
+    return removed
+
+
 def _write(path: Path, value: str) -> None:
     path.write_text(value)
 

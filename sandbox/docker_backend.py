@@ -19,6 +19,7 @@ import socket
 import struct
 import time
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 from .backend import Job
@@ -35,6 +36,7 @@ PING_TIMEOUT_SECONDS = 3
 READ_CHUNK = 256 * 1024
 DRAIN_GRACE_SECONDS = 2.0
 STREAM_STDOUT, STREAM_STDERR = 1, 2
+STALE_AFTER_SECONDS = 15 * 60
 
 
 class DockerBackend:
@@ -65,6 +67,7 @@ class DockerBackend:
             client = docker.from_env(timeout=PING_TIMEOUT_SECONDS)
             try:
                 client.ping()
+                _sweep_stale_containers(client)
             finally:
                 client.close()
         except Exception as exc:  # the SDK raises requests', urllib3's and its own errors
@@ -188,6 +191,20 @@ def container_options(limits: Limits) -> dict[str, Any]:
         "environment": {},
         "log_config": LogConfig(type="none"),
     }
+
+
+def _sweep_stale_containers(client: Any) -> None:
+    """Remove run containers a dead worker left behind (Docker has no wall clock of its own)."""
+    cutoff = time.time() - STALE_AFTER_SECONDS
+    for container in client.containers.list(all=True, filters={"label": "org.zzyra.sandbox=run"}):
+        created = container.attrs.get("Created", "")
+        try:
+            created_at = datetime.fromisoformat(created[:26].rstrip("Z")).replace(tzinfo=UTC)
+        except ValueError:
+            continue
+        if created_at.timestamp() < cutoff:
+            with contextlib.suppress(Exception):
+                container.remove(force=True)
 
 
 def _kill(container: Any) -> None:

@@ -77,8 +77,8 @@ class NsjailBackend:
         find_nsjail(self._configured_path)
         if os.geteuid() != 0:
             raise JailUnavailable("the nsjail backend needs root to set up cgroups and uid maps")
-        probe = cgroups.create_run_cgroup(f"probe-{uuid.uuid4().hex}", Limits(), self._cgroup_root)
-        probe.remove()
+        # Also proves we can create cgroups here, and cleans up after workers that died mid-run.
+        cgroups.sweep_stale(Limits(), self._cgroup_root)
 
     def run(self, job: Job) -> SandboxResult:
         binary = find_nsjail(self._configured_path)
