@@ -68,6 +68,8 @@ class TestJailContract:
         self.backend = backend
         self.settings = sandbox_settings
         self.limits = test_limits
+        # Host processes already running as nobody (some daemons do) are not the jail's.
+        self.nobody_before = set(processes_of_uid(JAIL_HOST_UID))
         yield
         self._assert_nothing_left_behind()
         after = self.run("python", "def main(input):\n    return input + 1\n", 41)
@@ -86,10 +88,13 @@ class TestJailContract:
         )
 
     def _assert_nothing_left_behind(self) -> None:
+        def leftovers() -> set[int]:
+            return set(processes_of_uid(JAIL_HOST_UID)) - self.nobody_before
+
         deadline = time.monotonic() + 5
-        while processes_of_uid(JAIL_HOST_UID) and time.monotonic() < deadline:
+        while leftovers() and time.monotonic() < deadline:
             time.sleep(0.1)
-        assert processes_of_uid(JAIL_HOST_UID) == [], "a jailed process outlived its run"
+        assert not leftovers(), "a jailed process outlived its run"
 
     # -- happy paths -------------------------------------------------------------------------
 
@@ -480,3 +485,17 @@ class TestJailContract:
             thread.join()
         assert sorted(r.output for r in results) == [0, 1]
         assert time.monotonic() - started >= 1.2, "with one slot, the second jail must wait"
+
+    def test_the_host_sees_the_jailed_code_as_nobody(self) -> None:
+        code = "import time\ndef main(input):\n    time.sleep(1.5)\n    return 'done'\n"
+        results: list[SandboxResult] = []
+        thread = threading.Thread(target=lambda: results.append(self.run("python", code)))
+        thread.start()
+        seen: set[int] = set()
+        deadline = time.monotonic() + 10
+        while thread.is_alive() and time.monotonic() < deadline:
+            seen |= set(processes_of_uid(JAIL_HOST_UID)) - self.nobody_before
+            time.sleep(0.05)
+        thread.join()
+        assert results and results[0].ok, results
+        assert seen, "while it ran, the jailed interpreter was a host process of uid 65534"
