@@ -19,7 +19,7 @@ from functools import cache
 from typing import Any, Protocol
 
 from django.conf import settings
-from django.db import close_old_connections
+from django.db import close_old_connections, transaction
 from django.utils import timezone
 
 from executions import sqlfile
@@ -135,6 +135,13 @@ def _mark_published_quietly(runs: Sequence[NodeRun]) -> None:
     except Exception:
         # The runs went out; at worst the relay publishes them again and the claim drops it.
         logger.warning("could not mark %d node runs published", len(runs), exc_info=True)
+
+
+def publish_on_commit(runs: Sequence[NodeRun]) -> None:
+    """Publish once the current transaction commits (DESIGN.md invariant 3)."""
+    if runs:
+        batch = list(runs)
+        transaction.on_commit(lambda: dispatcher().publish(batch))
 
 
 @cache

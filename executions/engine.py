@@ -10,6 +10,7 @@ import json
 import logging
 import os
 import socket
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,12 +18,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from executions import sqlfile, transitions
-from executions.dispatch import NodeRun, dispatcher
+from executions.dispatch import NodeRun, publish_on_commit
+from executions.heartbeat import leases
 from executions.models import LogLevel, NodeStatus
 from executions.plans import plan_get
 from workflows import templating
 from workflows.graph import GraphPlan, PlanNode
-from workflows.nodes import NodeContext, NodeError
+from workflows.nodes import NodeCancelled, NodeContext, NodeError
 from workflows.retry import next_retry_at
 
 logger = logging.getLogger("zzyra.engine")
@@ -45,20 +47,19 @@ class ClaimedRun:
 
 def node_run(*, execution_id: str, node_id: str, attempt: int) -> str:
     """Run one attempt of one node. Returns the outcome, for logs and tests: succeeded,
-    retrying, failed, stale, duplicate, early or unknown."""
+    retrying, failed, cancelled, stale, duplicate, early or unknown."""
     with transaction.atomic():
         claimed = _claim(execution_id, node_id, attempt)
         if isinstance(claimed, str):
             return claimed
 
     logs: list[tuple[str, str]] = []
-    output, error = _execute(claimed, execution_id, attempt, logs)
+    with leases.hold(claimed.claim.node_execution_id) as cancelled:
+        output, error = _execute(claimed, execution_id, attempt, logs, cancelled)
 
     with transaction.atomic():
         completion = _record_outcome(claimed, execution_id, attempt, output, error, logs)
-        runs = completion.runs
-        if runs:
-            transaction.on_commit(lambda: dispatcher().publish(runs))
+        publish_on_commit(completion.runs)
     return completion.outcome
 
 
@@ -107,7 +108,11 @@ def _render_config(
 
 
 def _execute(
-    claimed: ClaimedRun, execution_id: str, attempt: int, logs: list[tuple[str, str]]
+    claimed: ClaimedRun,
+    execution_id: str,
+    attempt: int,
+    logs: list[tuple[str, str]],
+    cancelled: threading.Event,
 ) -> tuple[Any, NodeError | None]:
     """The node's own work, outside any transaction. Never raises: every failure is a NodeError."""
     node = claimed.node
@@ -124,6 +129,7 @@ def _execute(
         template_context=claimed.template_context,
         idempotency_key=f"{execution_id}:{node.id}",
         log=lambda message: logs.append((LogLevel.INFO, message)),
+        cancelled=cancelled,
     )
     try:
         output = node.type.run(context)
@@ -161,6 +167,8 @@ def _record_outcome(
     }
     if error is None:
         return transitions.node_succeed(plan=claimed.plan, output=output, **common)
+    if isinstance(error, NodeCancelled):
+        return transitions.node_cancel(plan=claimed.plan, error=str(error), **common)
     due_at = next_retry_at(node.retry, attempt, retryable=error.retryable, now=timezone.now())
     if due_at is not None:
         retried = transitions.node_retry(
@@ -186,6 +194,6 @@ def _unclaimed(execution_id: str, node_id: str, attempt: int) -> str:
     ):
         # Delivered before the retry was due (a relay, or a lost countdown): send it back.
         run = NodeRun(execution_id, node_id, attempt, queue, due_at)
-        transaction.on_commit(lambda: dispatcher().publish([run]))
+        publish_on_commit([run])
         return "early"
     return "duplicate"

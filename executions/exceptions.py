@@ -11,3 +11,7 @@ class IdempotencyKeyReused(ExecutionError):
 
 class WorkflowHasNoVersion(ExecutionError):
     pass
+
+
+class ExecutionAlreadyFinished(ExecutionError):
+    """Cancelling (or resuming) an execution that has already ended."""

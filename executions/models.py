@@ -42,11 +42,27 @@ NODE_TERMINAL = frozenset(
 
 # The allowed moves, listed once. A retry is running -> ready with the attempt incremented.
 EXECUTION_TRANSITIONS: dict[str, frozenset[str]] = {
-    ExecutionStatus.PENDING: frozenset({ExecutionStatus.RUNNING, ExecutionStatus.CANCELLED}),
-    ExecutionStatus.RUNNING: frozenset(
-        {ExecutionStatus.SUCCEEDED, ExecutionStatus.FAILED, ExecutionStatus.CANCELLED}
+    # pending -> paused and running -> paused: an operator's hold, or (running only) nothing
+    # runs any more while a node waits; paused -> running when work is ready again.
+    ExecutionStatus.PENDING: frozenset(
+        {ExecutionStatus.RUNNING, ExecutionStatus.PAUSED, ExecutionStatus.CANCELLED}
     ),
-    ExecutionStatus.PAUSED: frozenset(),
+    ExecutionStatus.RUNNING: frozenset(
+        {
+            ExecutionStatus.PAUSED,
+            ExecutionStatus.SUCCEEDED,
+            ExecutionStatus.FAILED,
+            ExecutionStatus.CANCELLED,
+        }
+    ),
+    ExecutionStatus.PAUSED: frozenset(
+        {
+            ExecutionStatus.RUNNING,
+            ExecutionStatus.SUCCEEDED,
+            ExecutionStatus.FAILED,
+            ExecutionStatus.CANCELLED,
+        }
+    ),
     ExecutionStatus.SUCCEEDED: frozenset(),
     ExecutionStatus.FAILED: frozenset(),
     ExecutionStatus.CANCELLED: frozenset(),
@@ -54,7 +70,16 @@ EXECUTION_TRANSITIONS: dict[str, frozenset[str]] = {
 NODE_TRANSITIONS: dict[str, frozenset[str]] = {
     NodeStatus.PENDING: frozenset({NodeStatus.READY, NodeStatus.SKIPPED, NodeStatus.CANCELLED}),
     NodeStatus.READY: frozenset({NodeStatus.RUNNING, NodeStatus.CANCELLED}),
-    NodeStatus.RUNNING: frozenset({NodeStatus.SUCCEEDED, NodeStatus.FAILED, NodeStatus.READY}),
+    # running -> ready is a retry or a take-back by the sweeper, always as a new attempt;
+    # running -> cancelled is a run aborted because its execution was cancelled.
+    NodeStatus.RUNNING: frozenset(
+        {
+            NodeStatus.SUCCEEDED,
+            NodeStatus.FAILED,
+            NodeStatus.READY,
+            NodeStatus.CANCELLED,
+        }
+    ),
     NodeStatus.SUCCEEDED: frozenset(),
     NodeStatus.FAILED: frozenset(),
     NodeStatus.SKIPPED: frozenset(),
@@ -87,6 +112,11 @@ class WorkflowExecution(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
     duration_ms = models.BigIntegerField(null=True, blank=True)
+    # Set once by a cancel; running nodes abort, nothing new starts, the end is `cancelled`.
+    cancel_requested_at = models.DateTimeField(null=True, blank=True)
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         db_table = "workflow_executions"
@@ -124,6 +154,8 @@ class NodeExecution(models.Model):
     unfinished_parents = models.PositiveIntegerField(default=0)
     fired_parents = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
+    # The sweeper takes the node back when its heartbeat is older than this.
+    stale_after_seconds = models.PositiveIntegerField(default=300)
     published_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)

@@ -14,6 +14,7 @@ from django.db.models.signals import post_migrate
 PERIODIC_JOBS = {
     # name: (task, interval setting)
     "zzyra: relay unpublished node runs": ("executions.relay", "ZZYRA_RELAY_INTERVAL_SECONDS"),
+    "zzyra: sweep stale running nodes": ("executions.sweep", "ZZYRA_SWEEP_INTERVAL_SECONDS"),
 }
 
 

@@ -5,12 +5,17 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from executions import sqlfile
-from executions.dispatch import NodeRun, dispatcher
-from executions.exceptions import IdempotencyKeyReused, WorkflowHasNoVersion
+from executions import sqlfile, transitions
+from executions.dispatch import NodeRun, dispatcher, publish_on_commit
+from executions.exceptions import (
+    ExecutionAlreadyFinished,
+    IdempotencyKeyReused,
+    WorkflowHasNoVersion,
+)
 from executions.models import (
     ExecutionLog,
     ExecutionStatus,
@@ -45,6 +50,7 @@ def execution_start(
         if existing is not None:
             return existing, False
     now = timezone.now()
+    stale_limits = settings.ZZYRA_STALE_SECONDS_BY_TYPE
     try:
         with transaction.atomic():
             execution = WorkflowExecution.objects.create(
@@ -67,6 +73,9 @@ def execution_start(
                     max_attempts=node.retry.max_attempts,
                     join_mode=node.join,
                     unfinished_parents=len(node.parents),
+                    stale_after_seconds=stale_limits.get(
+                        node.type.name, settings.ZZYRA_STALE_SECONDS
+                    ),
                 )
                 for node_id, node in plan.nodes.items()
             )
@@ -79,7 +88,7 @@ def execution_start(
                 NodeRun(str(execution.id), root, 1, plan.nodes[root].type.queue)
                 for root in plan.roots
             ]
-            transaction.on_commit(lambda: dispatcher().publish(runs))
+            publish_on_commit(runs)
     except IntegrityError:
         # Two starts raced with the same key: the other one won, return its execution.
         if idempotency_key:
@@ -99,17 +108,79 @@ def _execution_for_key(owner_id: int, key: str, workflow: Workflow) -> WorkflowE
     return existing
 
 
-def nodes_relay(*, grace_seconds: int, limit: int = 500) -> int:
-    """Publish ready nodes whose message was never confirmed (DESIGN.md invariant 3).
+def execution_cancel(*, execution_id: Any, actor_id: int | None) -> str:
+    """Cancel a run: nothing new starts, running nodes abort (HTTP calls are cut off), and the
+    execution ends as `cancelled`. Returns its status now (it may still be stopping)."""
+    version_id = WorkflowExecution.objects.values_list("version_id", flat=True).get(id=execution_id)
+    plan = plan_get(version_id)
+    with transaction.atomic():
+        completion = transitions.execution_cancel(
+            plan=plan, execution_id=str(execution_id), actor_id=actor_id
+        )
+    if completion is None:
+        status = WorkflowExecution.objects.values_list("status", flat=True).get(id=execution_id)
+        raise ExecutionAlreadyFinished(f"execution {execution_id} already ended as {status}")
+    return completion.finalized_status or ExecutionStatus.RUNNING
+
+
+def nodes_relay(*, grace_seconds: int, republish_after_seconds: int, limit: int = 500) -> int:
+    """Publish ready nodes whose message was never confirmed (DESIGN.md invariant 3), and
+    those published long ago but never claimed (a message lost by the broker).
 
     Publishing twice is harmless: the claim is a compare-and-set on the attempt.
     """
     rows = sqlfile.fetch_all("nodes_unpublished", grace_seconds=grace_seconds, limit=limit)
+    rows += sqlfile.fetch_all(
+        "nodes_published_but_unclaimed", after_seconds=republish_after_seconds, limit=limit
+    )
     runs = [
         NodeRun(str(execution_id), node_id, attempt, queue, due_at)
         for execution_id, node_id, attempt, queue, due_at in rows
     ]
     if runs:
-        logger.info("relay: publishing %d ready node runs that were never published", len(runs))
+        logger.info("relay: publishing %d ready node runs again", len(runs))
         dispatcher().publish(runs)
     return len(runs)
+
+
+def nodes_sweep(*, limit: int = 200) -> int:
+    """Take back running nodes whose heartbeat is older than their stale limit: each becomes
+    a new attempt, or fails when its attempts are spent (DESIGN.md invariant 5).
+
+    Each node is handled in its own transaction holding its row lock (SKIP LOCKED), so two
+    sweepers racing share the work and never take back the same attempt twice.
+    """
+    swept = 0
+    while swept < limit:
+        with transaction.atomic():
+            rows = sqlfile.fetch_all("nodes_stale", limit=1)
+            if not rows:
+                break
+            node_execution_id, execution_id, node_id, attempt, max_attempts, queue, heartbeat_at = (
+                rows[0]
+            )
+            version_id = WorkflowExecution.objects.values_list("version_id", flat=True).get(
+                id=execution_id
+            )
+            reason = f"worker lost: no heartbeat since {heartbeat_at.isoformat()}"
+            completion = transitions.node_take_back(
+                plan=plan_get(version_id),
+                execution_id=str(execution_id),
+                node_id=node_id,
+                node_execution_id=node_execution_id,
+                attempt=attempt,
+                max_attempts=max_attempts,
+                queue=queue,
+                reason=reason,
+            )
+            logger.warning(
+                "sweeper: node %s:%s attempt %s %s (%s)",
+                execution_id,
+                node_id,
+                attempt,
+                completion.outcome,
+                reason,
+            )
+            publish_on_commit(completion.runs)
+        swept += 1
+    return swept

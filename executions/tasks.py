@@ -27,4 +27,12 @@ def run_node(self, execution_id: str, node_id: str, attempt: int) -> str:  # typ
 
 @shared_task(name="executions.relay", ignore_result=True)
 def relay() -> int:
-    return services.nodes_relay(grace_seconds=settings.ZZYRA_RELAY_GRACE_SECONDS)
+    return services.nodes_relay(
+        grace_seconds=settings.ZZYRA_RELAY_GRACE_SECONDS,
+        republish_after_seconds=settings.ZZYRA_REPUBLISH_AFTER_SECONDS,
+    )
+
+
+@shared_task(name="executions.sweep", ignore_result=True)
+def sweep() -> int:
+    return services.nodes_sweep()

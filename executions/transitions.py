@@ -102,7 +102,7 @@ def node_succeed(
 ) -> Completion:
     """running -> succeeded, with the output, branch decisions, skips and ready children."""
     _require_transaction()
-    status, error = _lock_execution(execution_id)
+    execution = _lock_execution(execution_id)
     if not sqlfile.fetch_one(
         "node_mark_succeeded", node_execution_id=node_execution_id, attempt=attempt
     ):
@@ -115,10 +115,9 @@ def node_succeed(
     )
     _append_node_logs(execution_id, node_id, attempt, logs)
     fired = plan.nodes[node_id].type.fired_handles(output)
-    stopping = bool(error) or status not in (ExecutionStatus.PENDING, ExecutionStatus.RUNNING)
-    runs = _settle_children(plan, execution_id, node_id, fired, stopping=stopping)
+    runs = _settle_children(plan, execution_id, node_id, fired, stopping=execution.stopping)
     return Completion(
-        "succeeded", runs=runs, finalized_status=_finalize_if_done(plan, execution_id, error)
+        "succeeded", runs=runs, finalized_status=_finalize_if_done(plan, execution_id, execution)
     )
 
 
@@ -134,10 +133,9 @@ def node_retry(
     logs: Sequence[tuple[str, str]] = (),
 ) -> Completion | None:
     """running -> ready as the next attempt, due at `due_at`. None when the execution is
-    already failing, so the caller fails the node instead of starting anything new."""
+    stopping, so the caller ends the node instead of starting anything new."""
     _require_transaction()
-    status, execution_error = _lock_execution(execution_id)
-    if execution_error or status not in (ExecutionStatus.PENDING, ExecutionStatus.RUNNING):
+    if _lock_execution(execution_id).stopping:
         return None
     row = sqlfile.fetch_one(
         "node_mark_retrying",
@@ -154,14 +152,12 @@ def node_retry(
         attempt,
         [*logs, (LogLevel.WARNING, f"attempt {attempt} failed: {error}")],
     )
-    ExecutionLog.objects.create(
-        execution_id=execution_id,
-        level=LogLevel.WARNING,
-        event="node_retry",
-        message=(
-            f"node {node_id!r} attempt {attempt} failed, attempt {row[0]} due at "
-            f"{due_at.isoformat()}: {error}"
-        ),
+    _log(
+        execution_id,
+        LogLevel.WARNING,
+        "node_retry",
+        f"node {node_id!r} attempt {attempt} failed, attempt {row[0]} "
+        f"due at {due_at.isoformat()}: {error}",
     )
     return Completion("retrying", runs=[NodeRun(execution_id, node_id, row[0], queue, due_at)])
 
@@ -179,7 +175,7 @@ def node_fail(
     """running -> failed for good: the execution fails, nothing new starts, running branches
     finish and are recorded, and the execution ends when the last of them does."""
     _require_transaction()
-    _, execution_error = _lock_execution(execution_id)
+    execution = _lock_execution(execution_id)
     if not sqlfile.fetch_one(
         "node_mark_failed", node_execution_id=node_execution_id, attempt=attempt, error=error
     ):
@@ -190,19 +186,125 @@ def node_fail(
     )
     sqlfile.execute("execution_record_failure", execution_id=execution_id, error=message)
     sqlfile.execute("nodes_cancel_waiting", execution_id=execution_id, node_ids=None)
-    ExecutionLog.objects.create(
-        execution_id=execution_id, level=LogLevel.ERROR, event="node_failed", message=message
+    _log(execution_id, LogLevel.ERROR, "node_failed", message)
+    failing = LockedExecution(
+        execution.status, execution.error or message, execution.cancel_requested
     )
+    return Completion("failed", finalized_status=_finalize_if_done(plan, execution_id, failing))
+
+
+def node_cancel(
+    *,
+    plan: GraphPlan,
+    execution_id: str,
+    node_id: str,
+    node_execution_id: int,
+    attempt: int,
+    error: str,
+    logs: Sequence[tuple[str, str]] = (),
+) -> Completion:
+    """running -> cancelled: the attempt was aborted because its execution was cancelled."""
+    _require_transaction()
+    execution = _lock_execution(execution_id)
+    if not sqlfile.fetch_one(
+        "node_mark_cancelled", node_execution_id=node_execution_id, attempt=attempt, error=error
+    ):
+        return Completion("stale")
+    _append_node_logs(execution_id, node_id, attempt, [*logs, (LogLevel.WARNING, error)])
     return Completion(
-        "failed", finalized_status=_finalize_if_done(plan, execution_id, execution_error or message)
+        "cancelled", finalized_status=_finalize_if_done(plan, execution_id, execution)
     )
 
 
-def _lock_execution(execution_id: str) -> tuple[str, str]:
+def node_take_back(
+    *,
+    plan: GraphPlan,
+    execution_id: str,
+    node_id: str,
+    node_execution_id: int,
+    attempt: int,
+    max_attempts: int,
+    queue: str,
+    reason: str,
+) -> Completion:
+    """The sweeper's move for a node whose worker was lost: the next attempt, or failure when
+    its attempts are spent. A late result from the lost attempt then matches nothing."""
+    _require_transaction()
+    execution = _lock_execution(execution_id)
+    common: dict[str, Any] = {
+        "plan": plan,
+        "execution_id": execution_id,
+        "node_id": node_id,
+        "node_execution_id": node_execution_id,
+        "attempt": attempt,
+    }
+    if execution.cancel_requested:
+        return node_cancel(error=f"cancelled; {reason}", **common)
+    if attempt >= max_attempts or execution.stopping:
+        return node_fail(error=f"{reason}; no attempts left", **common)
+    row = sqlfile.fetch_one(
+        "node_take_back", node_execution_id=node_execution_id, attempt=attempt, error=reason
+    )
+    if row is None:
+        return Completion("stale")
+    _log(
+        execution_id,
+        LogLevel.WARNING,
+        "node_taken_back",
+        f"node {node_id!r} attempt {attempt} taken back ({reason}); attempt {row[0]} is due now",
+    )
+    return Completion("retrying", runs=[NodeRun(execution_id, node_id, row[0], queue)])
+
+
+def execution_cancel(
+    *, plan: GraphPlan, execution_id: str, actor_id: int | None
+) -> Completion | None:
+    """Request cancellation: waiting nodes are cancelled now, running ones abort and report,
+    and the execution ends as `cancelled` once the last of them has stopped. None when the
+    execution has already ended."""
+    _require_transaction()
+    _lock_execution(execution_id)
+    if (
+        sqlfile.fetch_one("execution_request_cancel", execution_id=execution_id, actor_id=actor_id)
+        is None
+    ):
+        return None
+    sqlfile.execute("nodes_cancel_waiting", execution_id=execution_id, node_ids=None)
+    _log(execution_id, LogLevel.WARNING, "execution_cancel", "cancellation requested")
+    execution = _lock_execution(execution_id)
+    return Completion(
+        "cancelled", finalized_status=_finalize_if_done(plan, execution_id, execution)
+    )
+
+
+@dataclass(frozen=True)
+class LockedExecution:
+    status: str
+    error: str
+    cancel_requested: bool
+
+    @property
+    def stopping(self) -> bool:
+        """Nothing new may start: the execution failed, was cancelled or has ended."""
+        return bool(self.error) or self.cancel_requested or self.status not in ACTIVE_EXECUTION
+
+
+ACTIVE_EXECUTION = frozenset(
+    {ExecutionStatus.PENDING, ExecutionStatus.RUNNING, ExecutionStatus.PAUSED}
+)
+
+
+def _lock_execution(execution_id: str) -> LockedExecution:
     row = sqlfile.fetch_one("execution_lock", execution_id=execution_id)
     if row is None:
         raise LookupError(f"execution {execution_id} does not exist")
-    return row[0], row[1]
+    return LockedExecution(status=row[0], error=row[1], cancel_requested=row[2])
+
+
+def _log(execution_id: str, level: str, event: str, message: str) -> None:
+    ExecutionLog.objects.create(
+        execution_id=execution_id, level=level, event=event, message=message
+    )
 
 
 def _edge_fires(edge_handles: frozenset[str | None], fired: frozenset[str] | None) -> bool:
@@ -258,24 +360,30 @@ def _settle_children(
     return runs
 
 
-def _finalize_if_done(plan: GraphPlan, execution_id: str, error: str) -> str | None:
+def _finalize_if_done(plan: GraphPlan, execution_id: str, execution: LockedExecution) -> str | None:
     active, failed = sqlfile.fetch_all("execution_progress", execution_id=execution_id)[0]
     if active:
         return None
-    status = ExecutionStatus.FAILED if failed or error else ExecutionStatus.SUCCEEDED
-    output = None
-    if status == ExecutionStatus.SUCCEEDED:
-        output = dict(
-            sqlfile.fetch_all("node_outputs", execution_id=execution_id, node_ids=list(plan.leaves))
+    error = execution.error
+    if execution.cancel_requested:
+        status = ExecutionStatus.CANCELLED
+        row = sqlfile.fetch_one("execution_finalize_cancelled", execution_id=execution_id)
+    else:
+        status = ExecutionStatus.FAILED if failed or error else ExecutionStatus.SUCCEEDED
+        output = None
+        if status == ExecutionStatus.SUCCEEDED:
+            leaves = list(plan.leaves)
+            output = dict(
+                sqlfile.fetch_all("node_outputs", execution_id=execution_id, node_ids=leaves)
+            )
+        row = sqlfile.fetch_one(
+            "execution_finalize", execution_id=execution_id, status=status, output=Jsonb(output)
         )
-    row = sqlfile.fetch_one(
-        "execution_finalize", execution_id=execution_id, status=status, output=Jsonb(output)
-    )
     if row is None:
         return None
     ExecutionLog.objects.create(
         execution_id=execution_id,
-        level=LogLevel.INFO if status == ExecutionStatus.SUCCEEDED else LogLevel.ERROR,
+        level=LogLevel.INFO if status == ExecutionStatus.SUCCEEDED else LogLevel.WARNING,
         event="execution_finished",
         message=f"execution {status} in {row[0]} ms" + (f": {error}" if error else ""),
     )

@@ -6,6 +6,7 @@ CELERY_BROKER_URL node runs are dispatched in-process by the same engine code.
 
 from __future__ import annotations
 
+import json
 import os
 import warnings
 from pathlib import Path
@@ -131,6 +132,19 @@ ZZYRA_QUEUE_TYPE = os.environ.get("ZZYRA_QUEUE_TYPE", "classic")
 # A ready node whose message was not confirmed published this long ago is published again.
 ZZYRA_RELAY_GRACE_SECONDS = env_int("ZZYRA_RELAY_GRACE_SECONDS", 5)
 ZZYRA_RELAY_INTERVAL_SECONDS = env_int("ZZYRA_RELAY_INTERVAL_SECONDS", 2)
+# A ready node published this long ago but never claimed is published again (a lost message).
+ZZYRA_REPUBLISH_AFTER_SECONDS = env_int("ZZYRA_REPUBLISH_AFTER_SECONDS", 300)
+# A running node whose heartbeat is older than its stale limit is taken back by the sweeper.
+ZZYRA_STALE_SECONDS = env_int("ZZYRA_STALE_SECONDS", 300)
+# Per node type overrides, as JSON: {"http": 120}.
+ZZYRA_STALE_SECONDS_BY_TYPE: dict[str, int] = json.loads(
+    os.environ.get("ZZYRA_STALE_SECONDS_BY_TYPE") or "{}"
+)
+# Each worker process refreshes the heartbeats of all its running nodes in one UPDATE.
+ZZYRA_HEARTBEAT_INTERVAL_SECONDS = env_int("ZZYRA_HEARTBEAT_INTERVAL_SECONDS", 10)
+# How often running nodes look for a cancellation of their execution (one query per process).
+ZZYRA_CANCEL_POLL_SECONDS = float(os.environ.get("ZZYRA_CANCEL_POLL_SECONDS", "1"))
+ZZYRA_SWEEP_INTERVAL_SECONDS = env_int("ZZYRA_SWEEP_INTERVAL_SECONDS", 30)
 
 LOGGING = {
     "version": 1,

@@ -1,6 +1,11 @@
 from django.urls import path
 
-from executions.api.views import ExecutionDetailApi, ExecutionListApi, ExecutionStartApi
+from executions.api.views import (
+    ExecutionCancelApi,
+    ExecutionDetailApi,
+    ExecutionListApi,
+    ExecutionStartApi,
+)
 
 urlpatterns = [
     path(
@@ -10,4 +15,9 @@ urlpatterns = [
     ),
     path("executions/", ExecutionListApi.as_view(), name="execution-list"),
     path("executions/<uuid:execution_id>/", ExecutionDetailApi.as_view(), name="execution-detail"),
+    path(
+        "executions/<uuid:execution_id>/cancel/",
+        ExecutionCancelApi.as_view(),
+        name="execution-cancel",
+    ),
 ]

@@ -14,7 +14,11 @@ from executions.api.serializers import (
     ExecutionStartSerializer,
     ExecutionSummarySerializer,
 )
-from executions.exceptions import IdempotencyKeyReused, WorkflowHasNoVersion
+from executions.exceptions import (
+    ExecutionAlreadyFinished,
+    IdempotencyKeyReused,
+    WorkflowHasNoVersion,
+)
 from executions.models import WorkflowExecution
 from workflows.models import Workflow
 from workflows.selectors import workflow_get
@@ -84,3 +88,19 @@ class ExecutionDetailApi(APIView):
         except WorkflowExecution.DoesNotExist:
             return Response({"detail": "no such execution"}, status=status.HTTP_404_NOT_FOUND)
         return Response(ExecutionDetailSerializer(execution).data)
+
+
+class ExecutionCancelApi(APIView):
+    """POST /api/executions/<id>/cancel/: 202 while running nodes stop, 200 once cancelled,
+    409 when the execution had already ended."""
+
+    def post(self, request: Request, execution_id: str) -> Response:
+        owner_id = acting_user_id(request)
+        if not WorkflowExecution.objects.filter(id=execution_id, owner_id=owner_id).exists():
+            return Response({"detail": "no such execution"}, status=status.HTTP_404_NOT_FOUND)
+        try:
+            now = services.execution_cancel(execution_id=execution_id, actor_id=owner_id)
+        except ExecutionAlreadyFinished as error:
+            return Response({"detail": str(error)}, status=status.HTTP_409_CONFLICT)
+        code = status.HTTP_200_OK if now == "cancelled" else status.HTTP_202_ACCEPTED
+        return Response({"id": execution_id, "status": now}, status=code)

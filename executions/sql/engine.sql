@@ -1,6 +1,7 @@
 -- name: execution_lock
 -- Serialises the transitions of one execution, so exactly one of them sees "nothing left".
-SELECT status, error FROM workflow_executions WHERE id = %(execution_id)s FOR UPDATE
+SELECT status, error, cancel_requested_at IS NOT NULL FROM workflow_executions
+WHERE id = %(execution_id)s FOR UPDATE
 
 -- name: execution_mark_running
 -- The first claimed node starts the execution.
@@ -14,6 +15,8 @@ SET status = 'running', started_at = now(), heartbeat_at = now(), updated_at = n
     worker = %(worker)s
 WHERE execution_id = %(execution_id)s AND node_id = %(node_id)s AND attempt = %(attempt)s
   AND status = 'ready' AND next_attempt_at <= now()
+  -- An execution an operator paused starts nothing; its ready nodes are published on resume.
+  AND NOT EXISTS (SELECT 1 FROM workflow_executions e WHERE e.id = execution_id AND e.status = 'paused')
 -- (jsonb comes back as text through Django's connection; json is parsed by psycopg)
 RETURNING id, (SELECT e.input::json FROM workflow_executions e WHERE e.id = execution_id),
           (SELECT e.version_id FROM workflow_executions e WHERE e.id = execution_id)
@@ -98,8 +101,8 @@ WHERE execution_id = %(execution_id)s AND status IN ('pending', 'ready')
 UPDATE workflow_executions SET error = %(error)s WHERE id = %(execution_id)s AND error = ''
 
 -- name: execution_progress
--- How many nodes are still to run, and whether any failed.
-SELECT count(*) FILTER (WHERE status IN ('pending', 'ready', 'running')),
+-- How many nodes are still to run or waiting on a pause, and whether any failed.
+SELECT count(*) FILTER (WHERE status IN ('pending', 'ready', 'running', 'paused')),
        count(*) FILTER (WHERE status = 'failed')
 FROM node_executions WHERE execution_id = %(execution_id)s
 
@@ -109,7 +112,15 @@ UPDATE workflow_executions
 SET status = %(status)s, output = %(output)s, completed_at = now(),
     started_at = coalesce(started_at, now()),
     duration_ms = (extract(epoch FROM now() - coalesce(started_at, created_at)) * 1000)::bigint
-WHERE id = %(execution_id)s AND status = 'running'
+WHERE id = %(execution_id)s AND status IN ('running', 'paused')
+RETURNING duration_ms
+
+-- name: execution_finalize_cancelled
+-- Ends a cancelled execution once its running nodes have stopped.
+UPDATE workflow_executions
+SET status = 'cancelled', completed_at = now(), started_at = coalesce(started_at, now()),
+    duration_ms = (extract(epoch FROM now() - coalesce(started_at, created_at)) * 1000)::bigint
+WHERE id = %(execution_id)s AND status IN ('pending', 'running', 'paused')
 RETURNING duration_ms
 
 -- name: nodes_mark_published
@@ -128,3 +139,56 @@ WHERE status = 'ready' AND published_at IS NULL
   AND updated_at < now() - make_interval(secs => %(grace_seconds)s)
 ORDER BY next_attempt_at
 LIMIT %(limit)s
+
+-- name: nodes_published_but_unclaimed
+-- Ready nodes published long ago and never claimed: their message was lost; publish again.
+SELECT execution_id, node_id, attempt, queue, next_attempt_at
+FROM node_executions
+WHERE status = 'ready' AND published_at < now() - make_interval(secs => %(after_seconds)s)
+  AND next_attempt_at < now() - make_interval(secs => %(after_seconds)s)
+ORDER BY next_attempt_at
+LIMIT %(limit)s
+
+-- name: nodes_heartbeat
+-- One UPDATE per worker process refreshes every node it is running.
+UPDATE node_executions SET heartbeat_at = now()
+WHERE id = ANY(%(node_execution_ids)s) AND status = 'running'
+
+-- name: nodes_cancel_requested
+-- Which of these running nodes belong to an execution that was cancelled.
+SELECT n.id FROM node_executions n JOIN workflow_executions e ON e.id = n.execution_id
+WHERE n.id = ANY(%(node_execution_ids)s) AND e.cancel_requested_at IS NOT NULL
+
+-- name: nodes_stale
+-- Running nodes whose worker stopped heartbeating; SKIP LOCKED lets two sweepers share work.
+SELECT id, execution_id, node_id, attempt, max_attempts, queue, heartbeat_at
+FROM node_executions
+WHERE status = 'running' AND heartbeat_at < now() - make_interval(secs => stale_after_seconds)
+ORDER BY heartbeat_at
+LIMIT %(limit)s
+FOR UPDATE SKIP LOCKED
+
+-- name: node_take_back
+-- The sweeper hands a lost attempt back as the next attempt, due now.
+UPDATE node_executions
+SET status = 'ready', attempt = attempt + 1, retry_count = retry_count + 1,
+    next_attempt_at = now(), published_at = NULL, updated_at = now(),
+    error = %(error)s, worker = ''
+WHERE id = %(node_execution_id)s AND status = 'running' AND attempt = %(attempt)s
+RETURNING attempt
+
+-- name: node_mark_cancelled
+-- A running attempt aborted because its execution was cancelled.
+UPDATE node_executions
+SET status = 'cancelled', completed_at = now(), updated_at = now(), error = %(error)s,
+    duration_ms = (extract(epoch FROM now() - started_at) * 1000)::bigint
+WHERE id = %(node_execution_id)s AND status = 'running' AND attempt = %(attempt)s
+RETURNING id
+
+-- name: execution_request_cancel
+-- Records the cancellation once; a finished execution matches nothing.
+UPDATE workflow_executions
+SET cancel_requested_at = coalesce(cancel_requested_at, now()),
+    cancelled_by_id = coalesce(cancelled_by_id, %(actor_id)s)
+WHERE id = %(execution_id)s AND status IN ('pending', 'running', 'paused')
+RETURNING id

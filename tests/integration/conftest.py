@@ -41,7 +41,7 @@ def broker_url() -> Iterator[str]:
     with private_vhost(broker_base_url()) as url:
         # Nothing has published yet; drop any pool so the next publish connects to our vhost.
         celery_app.conf.update(broker_url=url, broker_read_url=url, broker_write_url=url)
-        celery_app._pool = None
+        celery_app._pool = None  # type: ignore[attr-defined]
         settings.ZZYRA_DISPATCHER = "celery"
         dispatch.dispatcher.cache_clear()
         yield url

@@ -88,6 +88,9 @@ class Workers:
             "DATABASE_URL": self.database_url,
             "CELERY_BROKER_URL": self.broker_url,
             "ZZYRA_LOG_LEVEL": "INFO",
+            # Short leases so crash tests take seconds, not the production five minutes.
+            "ZZYRA_HEARTBEAT_INTERVAL_SECONDS": "1",
+            "ZZYRA_CANCEL_POLL_SECONDS": "0.2",
         }
         command = [
             sys.executable, "-m", "celery", "-A", "zzyra", "worker",

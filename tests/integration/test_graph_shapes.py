@@ -178,14 +178,16 @@ def test_failing_branch_fails_the_execution_and_names_the_node(run_graph, http_s
         graph(
             [
                 transform("start", 1),
+                # `broken` fails a second in, while `fine` (three seconds) is surely running.
+                http("wait", f"{http_sink.url}/slow?seconds=1"),
                 transform("broken", "{{ nodes.start.output.missing_field }}"),
-                # Still running when `broken` fails: it must finish and be recorded.
-                http("fine", f"{http_sink.url}/slow?seconds=1.5"),
+                http("fine", f"{http_sink.url}/slow?seconds=3"),
                 transform("after_broken", "never"),
                 transform("after_fine", "never"),
             ],
             [
-                edge("start", "broken"),
+                edge("start", "wait"),
+                edge("wait", "broken"),
                 edge("start", "fine"),
                 edge("broken", "after_broken"),
                 edge("fine", "after_fine"),

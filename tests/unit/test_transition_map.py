@@ -61,10 +61,11 @@ def test_every_live_status_can_move_on(
     assert stuck == set()
 
 
-def test_the_retry_move_and_the_no_cancel_of_running_nodes() -> None:
-    # A retry hands the node back as ready; a running attempt always finishes and is recorded.
+def test_the_retry_and_abort_moves_of_running_nodes() -> None:
+    # A retry or a sweep hands the node back as ready; only a cancellation aborts a running one.
     assert NodeStatus.READY in NODE_TRANSITIONS[NodeStatus.RUNNING]
-    assert NodeStatus.CANCELLED not in NODE_TRANSITIONS[NodeStatus.RUNNING]
+    assert NodeStatus.CANCELLED in NODE_TRANSITIONS[NodeStatus.RUNNING]
+    assert NodeStatus.SKIPPED not in NODE_TRANSITIONS[NodeStatus.RUNNING]
     assert NodeStatus.RUNNING not in NODE_TRANSITIONS[NodeStatus.PENDING]
 
 
@@ -186,8 +187,8 @@ def test_execution_finalize_guard_matches_the_map() -> None:
         ),
         (
             "UPDATE node_executions c SET status = 'cancelled' "
-            "WHERE c.execution_id = %(id)s AND c.status IN ('running', 'ready')",
-            {("running", "cancelled"), ("ready", "cancelled")},
+            "WHERE c.execution_id = %(id)s AND c.status IN ('succeeded', 'ready')",
+            {("succeeded", "cancelled"), ("ready", "cancelled")},
         ),
         ("UPDATE node_executions SET published_at = now() WHERE status = 'ready'", None),
         ("UPDATE workflow_executions SET status = 'failed' WHERE status = 'running'", None),

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from workflows.nodes.base import NodeContext, NodeError, NodeType, RetryableNodeError
+from workflows.nodes.base import (
+    NodeCancelled,
+    NodeContext,
+    NodeError,
+    NodeType,
+    RetryableNodeError,
+)
 from workflows.nodes.condition import CONDITION
 from workflows.nodes.http import HTTP
 from workflows.nodes.transform import TRANSFORM
@@ -23,6 +29,7 @@ def node_type_get(name: str) -> NodeType:
 
 __all__ = [
     "NODE_TYPES",
+    "NodeCancelled",
     "NodeContext",
     "NodeError",
     "NodeType",

@@ -6,6 +6,7 @@ Adding a node type means writing one module that builds a `NodeType` and registe
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,6 +29,10 @@ class RetryableNodeError(NodeError):
     retryable = True
 
 
+class NodeCancelled(NodeError):
+    """The run stopped because its execution was cancelled."""
+
+
 @dataclass(frozen=True)
 class NodeContext:
     """Everything a run function may use. `config` is already rendered."""
@@ -41,6 +46,8 @@ class NodeContext:
     # Stable across attempts of this node in this execution (DESIGN.md invariant 6).
     idempotency_key: str
     log: Callable[[str], None] = field(default=lambda message: None)
+    # Set when the execution is cancelled; long-running work should watch it and abort.
+    cancelled: threading.Event = field(default_factory=threading.Event)
 
 
 @dataclass(frozen=True)

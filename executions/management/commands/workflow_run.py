@@ -96,7 +96,10 @@ class Command(BaseCommand):
                 break
             if settings.ZZYRA_DISPATCHER == "inprocess":
                 # No beat runs in the embedded mode: this process is its own relay.
-                nodes_relay(grace_seconds=settings.ZZYRA_RELAY_GRACE_SECONDS)
+                nodes_relay(
+                    grace_seconds=settings.ZZYRA_RELAY_GRACE_SECONDS,
+                    republish_after_seconds=settings.ZZYRA_REPUBLISH_AFTER_SECONDS,
+                )
             time.sleep(0.05)
         execution = selectors.execution_get(owner_id=None, execution_id=execution_id)
         if execution.status not in EXECUTION_TERMINAL:
