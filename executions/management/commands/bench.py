@@ -13,6 +13,8 @@ from types import FrameType
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
 
 from benchmarks.runner import BenchConfig, run
 from benchmarks.shapes import SHAPES, shapes_get
@@ -74,6 +76,10 @@ class Command(BaseCommand):
                 "DATABASE_URL=postgres://postgres@127.0.0.1:5432/zzyra "
                 "CELERY_BROKER_URL=amqp://guest:guest@127.0.0.1:5672//"
             )
+        executor = MigrationExecutor(connection)
+        if executor.migration_plan(executor.loader.graph.leaf_nodes()):
+            # Otherwise every start fails with a missing column and the report is all errors.
+            raise CommandError("the database has unapplied migrations: run manage.py migrate")
         if options["rate"] <= 0 or options["duration"] <= 0:
             raise CommandError("--rate and --duration must be positive")
         if options["workers"] < 1 or options["concurrency"] < 1 or options["api_workers"] < 1:
