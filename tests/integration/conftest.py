@@ -36,12 +36,17 @@ def _database_url() -> str:
     )
 
 
+def use_broker(url: str) -> None:
+    """Point this process's publisher at `url`, dropping pooled connections to the old one."""
+    celery_app.conf.update(broker_url=url, broker_read_url=url, broker_write_url=url)
+    celery_app._pool = None  # type: ignore[attr-defined]
+    celery_app.amqp._producer_pool = None
+
+
 @pytest.fixture(scope="session")
 def broker_url() -> Iterator[str]:
     with private_vhost(broker_base_url()) as url:
-        # Nothing has published yet; drop any pool so the next publish connects to our vhost.
-        celery_app.conf.update(broker_url=url, broker_read_url=url, broker_write_url=url)
-        celery_app._pool = None  # type: ignore[attr-defined]
+        use_broker(url)
         settings.ZZYRA_DISPATCHER = "celery"
         dispatch.dispatcher.cache_clear()
         yield url
