@@ -6,7 +6,7 @@ import logging
 
 from celery import shared_task
 from django.conf import settings
-from django.db import DatabaseError
+from django.db import DatabaseError, close_old_connections
 
 from executions import engine, services
 
@@ -15,6 +15,7 @@ logger = logging.getLogger("zzyra.tasks")
 
 @shared_task(name="executions.run_node", bind=True, max_retries=None)
 def run_node(self, execution_id: str, node_id: str, attempt: int) -> str:  # type: ignore[no-untyped-def]
+    close_old_connections()  # drop a connection broken by a database restart
     try:
         return engine.node_run(execution_id=execution_id, node_id=node_id, attempt=attempt)
     except DatabaseError as error:
