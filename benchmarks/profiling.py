@@ -66,7 +66,7 @@ def install_if_enabled() -> None:
     from django.db import connection
     from django.db.backends.base.base import BaseDatabaseWrapper
 
-    original_commit = BaseDatabaseWrapper._commit
+    original_commit = BaseDatabaseWrapper._commit  # type: ignore[attr-defined]
 
     def timed_commit(self: BaseDatabaseWrapper) -> None:
         started = time.perf_counter()
@@ -76,7 +76,7 @@ def install_if_enabled() -> None:
             if _state["in_task"]:
                 _record("COMMIT", time.perf_counter() - started)
 
-    BaseDatabaseWrapper._commit = timed_commit  # type: ignore[method-assign]
+    BaseDatabaseWrapper._commit = timed_commit  # type: ignore[attr-defined]
 
     @signals.task_prerun.connect(weak=False)
     def on_prerun(sender: Any = None, **_: Any) -> None:

@@ -52,9 +52,10 @@ def use_broker(broker_url: str) -> None:
 
     # The read and write URLs were derived from broker_url when the app was configured.
     app.conf.update(broker_url=broker_url, broker_read_url=broker_url, broker_write_url=broker_url)
-    if app._pool is not None:  # connections to the old URL: drop them, a new pool follows
-        app._pool.force_close_all()
-        app._pool = None
+    pool = app._pool  # type: ignore[attr-defined]
+    if pool is not None:  # connections to the old URL: drop them, a new pool follows
+        pool.force_close_all()
+        app._pool = None  # type: ignore[attr-defined]
 
 
 def run(config: BenchConfig) -> dict[str, Any]:

@@ -212,7 +212,7 @@ class Stack:
         while waiting and time.monotonic() < deadline:
             self._check_alive()
             replies = app.control.ping(destination=sorted(waiting), timeout=1.0)
-            for reply in replies:
+            for reply in replies or []:
                 waiting.difference_update(reply)
         if waiting:
             raise StackError(f"workers not ready within {timeout_seconds} s: {sorted(waiting)}")

@@ -40,7 +40,7 @@ def use_broker(url: str) -> None:
     """Point this process's publisher at `url`, dropping pooled connections to the old one."""
     celery_app.conf.update(broker_url=url, broker_read_url=url, broker_write_url=url)
     celery_app._pool = None  # type: ignore[attr-defined]
-    celery_app.amqp._producer_pool = None
+    celery_app.amqp._producer_pool = None  # type: ignore[attr-defined]
 
 
 @pytest.fixture(scope="session")

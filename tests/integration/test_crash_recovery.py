@@ -12,10 +12,12 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 
 from executions.exceptions import ExecutionAlreadyFinished
 from executions.models import NodeExecution, NodeOutput, NodeStatus
@@ -220,7 +222,7 @@ def test_two_sweepers_racing_take_a_node_back_once(workers, user, http_sink, sho
     running = wait_running(execution, "slow")
     os.kill(process_of(running), signal.SIGKILL)
     NodeExecution.objects.filter(id=running.id).update(
-        heartbeat_at=running.heartbeat_at.replace(year=2000)
+        heartbeat_at=timezone.now() - timedelta(hours=1)
     )
     barrier = threading.Barrier(2)
     swept: list[int] = []
