@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 from workflows.exceptions import InvalidGraph, WorkflowNameTaken
 from workflows.graph import GraphError, validate
 from workflows.models import Workflow, WorkflowVersion
+from workflows.sqlfile import sql
 
 
 def graph_check(graph: Any) -> dict[str, Any]:
@@ -20,9 +21,15 @@ def graph_check(graph: Any) -> dict[str, Any]:
 
 
 def workflow_create(*, owner_id: int, name: str, graph: Any, description: str = "") -> Workflow:
+    """Two concurrent creations of one name by one owner give one workflow and one
+    WorkflowNameTaken: the owner's advisory lock makes the second wait and then see the
+    first; the unique constraint still holds if some other path skips the lock."""
     stored = graph_check(graph)
     try:
         with transaction.atomic():
+            sql.execute("workflow_owner_lock", owner_id=owner_id)
+            if Workflow.objects.filter(owner_id=owner_id, name=name).exists():
+                raise WorkflowNameTaken(name)
             workflow = Workflow.objects.create(
                 owner_id=owner_id, name=name, description=description
             )
@@ -52,6 +59,8 @@ def workflow_update(
     new_version = None
     try:
         with transaction.atomic():
+            if name is not None:
+                sql.execute("workflow_owner_lock", owner_id=workflow.owner_id)
             locked = Workflow.objects.select_for_update().get(pk=workflow.pk)
             if name is not None:
                 locked.name = name
