@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "django_celery_beat",
+    "database",
     "workflows",
     "executions",
 ]
@@ -156,3 +157,9 @@ LOGGING = {
         "zzyra": {"level": os.environ.get("ZZYRA_LOG_LEVEL", "INFO"), "propagate": True},
     },
 }
+
+# --- Database guarantees (docs/database.md) ---------------------------------------------------
+# Log partitions (one per month) are created this many months ahead by a nightly beat job.
+ZZYRA_LOG_PARTITIONS_AHEAD = env_int("ZZYRA_LOG_PARTITIONS_AHEAD", 3)
+# Whole monthly log partitions older than this are dropped by a nightly beat job.
+ZZYRA_LOG_RETENTION_DAYS = env_int("ZZYRA_LOG_RETENTION_DAYS", 90)
