@@ -9,6 +9,8 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from audit.models import AuditAction
+from audit.services import audit_record
 from executions import sqlfile, transitions
 from executions.dispatch import NodeRun, dispatcher, publish_on_commit
 from executions.exceptions import (
@@ -117,6 +119,13 @@ def execution_cancel(*, execution_id: Any, actor_id: int | None) -> str:
         completion = transitions.execution_cancel(
             plan=plan, execution_id=str(execution_id), actor_id=actor_id
         )
+        if completion is not None:
+            audit_record(
+                action=AuditAction.EXECUTION_CANCEL,
+                actor_id=actor_id,
+                target_type="execution",
+                target_id=execution_id,
+            )
     if completion is None:
         status = WorkflowExecution.objects.values_list("status", flat=True).get(id=execution_id)
         raise ExecutionAlreadyFinished(f"execution {execution_id} already ended as {status}")

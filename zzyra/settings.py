@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "django_celery_beat",
     "database",
+    "audit",
     "workflows",
     "executions",
 ]
@@ -163,3 +164,18 @@ LOGGING = {
 ZZYRA_LOG_PARTITIONS_AHEAD = env_int("ZZYRA_LOG_PARTITIONS_AHEAD", 3)
 # Whole monthly log partitions older than this are dropped by a nightly beat job.
 ZZYRA_LOG_RETENTION_DAYS = env_int("ZZYRA_LOG_RETENTION_DAYS", 90)
+# The nightly audit export goes to the "audit" storage: a local folder by default, or any
+# Django storage backend (django-storages' S3Storage for an S3-compatible bucket) with its
+# options as JSON in ZZYRA_AUDIT_STORAGE_OPTIONS.
+ZZYRA_AUDIT_EXPORT_DIR = Path(os.environ.get("ZZYRA_AUDIT_EXPORT_DIR", STATE_DIR / "audit-export"))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "audit": {
+        "BACKEND": os.environ.get(
+            "ZZYRA_AUDIT_STORAGE_BACKEND", "django.core.files.storage.FileSystemStorage"
+        ),
+        "OPTIONS": json.loads(os.environ.get("ZZYRA_AUDIT_STORAGE_OPTIONS") or "{}")
+        or {"location": str(ZZYRA_AUDIT_EXPORT_DIR)},
+    },
+}
