@@ -21,6 +21,7 @@ from django.core.files.storage import Storage, storages
 from django.db import transaction
 
 from audit.sqlfile import sql
+from database.roles import maintenance_role
 
 COLUMNS = (
     "id",
@@ -54,7 +55,7 @@ def audit_export_day(*, day: date, storage: Storage | None = None) -> AuditExpor
     """Exports the records of UTC `day` (midnight to midnight)."""
     storage = storage or storages["audit"]
     start = datetime.combine(day, time.min, tzinfo=UTC)
-    with transaction.atomic():
+    with transaction.atomic(), maintenance_role():
         rows = sql.fetch_all("audit_day", day_start=start, day_end=start + timedelta(days=1))
     lines = []
     for row in rows:

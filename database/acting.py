@@ -62,3 +62,11 @@ def acting_user_of_execution(execution_id: Any) -> None:
     SECURITY DEFINER function that reveals nothing else; an unknown id acts as nobody."""
     _require_transaction()
     sql.execute("acting_user_of_execution", execution_id=str(execution_id))
+
+
+@contextmanager
+def acting_as_execution_owner(execution_id: Any) -> Iterator[None]:
+    """A transaction acting as the owner of `execution_id` (operators' commands, the sweeper)."""
+    with transaction.atomic():
+        acting_user_of_execution(execution_id)
+        yield

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from database.roles import maintenance_role
 from database.sqlfile import sql
 
 logger = logging.getLogger("zzyra.database")
@@ -26,7 +27,7 @@ def log_partitions_ensure(*, months_ahead: int) -> list[str]:
     month with rows waiting in a default partition). Returns the partitions it created."""
     if months_ahead < 0:
         raise ValueError("months_ahead must be zero or more")
-    with transaction.atomic():
+    with transaction.atomic(), maintenance_role():
         created = [
             row[0] for row in sql.fetch_all("log_partitions_ensure", months_ahead=months_ahead)
         ]
@@ -40,7 +41,7 @@ def log_partitions_prune(*, retention_days: int, now: datetime | None = None) ->
     if retention_days < 1:
         raise ValueError("retention_days must be at least 1")
     cutoff = (now or timezone.now()) - timedelta(days=retention_days)
-    with transaction.atomic():
+    with transaction.atomic(), maintenance_role():
         dropped = [row[0] for row in sql.fetch_all("log_partitions_drop_before", cutoff=cutoff)]
     if dropped:
         logger.info("log partitions dropped (older than %d days): %s", retention_days, dropped)

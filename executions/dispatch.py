@@ -22,6 +22,7 @@ from django.conf import settings
 from django.db import close_old_connections, transaction
 from django.utils import timezone
 
+from database.roles import maintenance_role
 from executions import sqlfile
 
 logger = logging.getLogger("zzyra.dispatch")
@@ -51,12 +52,14 @@ class Dispatcher(Protocol):
 
 def mark_published(runs: Sequence[NodeRun]) -> None:
     if runs:
-        sqlfile.execute(
-            "nodes_mark_published",
-            execution_ids=[run.execution_id for run in runs],
-            node_ids=[run.node_id for run in runs],
-            attempts=[run.attempt for run in runs],
-        )
+        # Runs after commit, for any tenant's nodes (the relay publishes many at once).
+        with transaction.atomic(), maintenance_role():
+            sqlfile.execute(
+                "nodes_mark_published",
+                execution_ids=[run.execution_id for run in runs],
+                node_ids=[run.node_id for run in runs],
+                attempts=[run.attempt for run in runs],
+            )
 
 
 class CeleryDispatcher:

@@ -17,6 +17,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from database.acting import acting_user_of_execution
 from executions import sqlfile, transitions
 from executions.dispatch import NodeRun, publish_on_commit
 from executions.heartbeat import leases
@@ -49,6 +50,7 @@ def node_run(*, execution_id: str, node_id: str, attempt: int) -> str:
     """Run one attempt of one node. Returns the outcome, for logs and tests: succeeded,
     retrying, failed, cancelled, stale, duplicate, early or unknown."""
     with transaction.atomic():
+        acting_user_of_execution(execution_id)  # RLS: the owner's rows only
         claimed = _claim(execution_id, node_id, attempt)
         if isinstance(claimed, str):
             return claimed
@@ -58,6 +60,7 @@ def node_run(*, execution_id: str, node_id: str, attempt: int) -> str:
         output, error = _execute(claimed, execution_id, attempt, logs, cancelled)
 
     with transaction.atomic():
+        acting_user_of_execution(execution_id)
         completion = _record_outcome(claimed, execution_id, attempt, output, error, logs)
         publish_on_commit(completion.runs)
     return completion.outcome

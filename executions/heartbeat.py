@@ -18,8 +18,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from django.conf import settings
-from django.db import close_old_connections, connection
+from django.db import close_old_connections, connection, transaction
 
+from database.roles import maintenance_role
 from executions import sqlfile
 
 logger = logging.getLogger("zzyra.heartbeat")
@@ -65,13 +66,15 @@ class _Leases:
             try:
                 close_old_connections()
                 ids = list(running)
-                for (node_execution_id,) in sqlfile.fetch_all(
-                    "nodes_cancel_requested", node_execution_ids=ids
-                ):
-                    running[node_execution_id].set()
-                if time.monotonic() - last_beat >= settings.ZZYRA_HEARTBEAT_INTERVAL_SECONDS:
-                    sqlfile.execute("nodes_heartbeat", node_execution_ids=ids)
-                    last_beat = time.monotonic()
+                # One process runs nodes of many tenants: the maintenance role sees them all.
+                with transaction.atomic(), maintenance_role():
+                    for (node_execution_id,) in sqlfile.fetch_all(
+                        "nodes_cancel_requested", node_execution_ids=ids
+                    ):
+                        running[node_execution_id].set()
+                    if time.monotonic() - last_beat >= settings.ZZYRA_HEARTBEAT_INTERVAL_SECONDS:
+                        sqlfile.execute("nodes_heartbeat", node_execution_ids=ids)
+                        last_beat = time.monotonic()
             except Exception:
                 # The database may be restarting; the next tick tries again with a new connection.
                 logger.warning("heartbeat failed for %d running nodes", len(running), exc_info=True)

@@ -11,6 +11,8 @@ from django.utils import timezone
 
 from audit.models import AuditAction
 from audit.services import audit_record
+from database.acting import acting_user_of_execution
+from database.roles import maintenance_role
 from executions import sqlfile, transitions
 from executions.dispatch import NodeRun, dispatcher, publish_on_commit
 from executions.exceptions import (
@@ -138,10 +140,11 @@ def nodes_relay(*, grace_seconds: int, republish_after_seconds: int, limit: int 
 
     Publishing twice is harmless: the claim is a compare-and-set on the attempt.
     """
-    rows = sqlfile.fetch_all("nodes_unpublished", grace_seconds=grace_seconds, limit=limit)
-    rows += sqlfile.fetch_all(
-        "nodes_published_but_unclaimed", after_seconds=republish_after_seconds, limit=limit
-    )
+    with transaction.atomic(), maintenance_role():  # every tenant's nodes
+        rows = sqlfile.fetch_all("nodes_unpublished", grace_seconds=grace_seconds, limit=limit)
+        rows += sqlfile.fetch_all(
+            "nodes_published_but_unclaimed", after_seconds=republish_after_seconds, limit=limit
+        )
     runs = [
         NodeRun(str(execution_id), node_id, attempt, queue, due_at)
         for execution_id, node_id, attempt, queue, due_at in rows
@@ -162,12 +165,15 @@ def nodes_sweep(*, limit: int = 200) -> int:
     swept = 0
     while swept < limit:
         with transaction.atomic():
-            rows = sqlfile.fetch_all("nodes_stale", limit=1)
+            with maintenance_role():  # finds any tenant's stale node, and locks it
+                rows = sqlfile.fetch_all("nodes_stale", limit=1)
             if not rows:
                 break
             node_execution_id, execution_id, node_id, attempt, max_attempts, queue, heartbeat_at = (
                 rows[0]
             )
+            # The take-back itself runs as the owner's transaction, exactly as a worker's would.
+            acting_user_of_execution(execution_id)
             version_id = WorkflowExecution.objects.values_list("version_id", flat=True).get(
                 id=execution_id
             )

@@ -10,6 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 
 DATABASE_NAME = "zzyra"
+# The application and maintenance roles (docs/database.md); the first migration would create
+# them too, but a process that connects before migrating already switches to zzyra_app.
+ROLES_SQL = Path(__file__).resolve().parent.parent / "database" / "sql" / "roles.sql"
 
 
 def embedded_database_url(data_directory: Path) -> str:
@@ -21,4 +24,6 @@ def embedded_database_url(data_directory: Path) -> str:
     exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE_NAME}';")
     if "1 row" not in exists:
         server.psql(f"CREATE DATABASE {DATABASE_NAME};")
+    if "1 row" not in server.psql("SELECT 1 FROM pg_roles WHERE rolname = 'zzyra_app';"):
+        server.psql(ROLES_SQL.read_text())
     return f"postgresql://postgres@/{DATABASE_NAME}?host={data_directory}"

@@ -86,6 +86,19 @@ def test_the_database_refuses_to_change_or_remove_records(user: Any, statement: 
     assert AuditLog.objects.count() == 1
 
 
+def test_a_setting_alone_does_not_open_the_maintenance_path(user: Any) -> None:
+    workflow_create(owner_id=user.pk, name="w", graph=chain(1))
+    # The application role lacks the privilege, and the trigger would refuse it anyway.
+    with (
+        pytest.raises(DatabaseError, match=r"permission denied|append-only"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute("SET LOCAL ROLE zzyra_app")
+        cursor.execute("SET LOCAL zzyra.audit_maintenance = 'on'")
+        cursor.execute("DELETE FROM audit_logs")
+
+
 def test_replica_identity_is_full() -> None:
     with connection.cursor() as cursor:
         cursor.execute("SELECT relreplident FROM pg_class WHERE relname = 'audit_logs'")

@@ -16,7 +16,9 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
 
+from database.acting import acting_user, lookup_hint_set
 from executions import selectors, services
 from executions.models import EXECUTION_TERMINAL, ExecutionStatus, WorkflowExecution
 from executions.timeline import execution_summary, timeline_lines
@@ -51,26 +53,32 @@ class Command(BaseCommand):
             execution_input = json.loads(options["input"])
         except json.JSONDecodeError as error:
             self._exit_invalid([f"--input is not valid JSON: {error}"], options["json"])
-        owner, _ = get_user_model().objects.get_or_create(username=options["user"])
+        with transaction.atomic():
+            # Row-level security shows this command the one user row it names.
+            lookup_hint_set("login_username", options["user"])
+            owner, _ = get_user_model().objects.get_or_create(username=options["user"])
         try:
-            workflow, _ = workflow_import(owner_id=owner.pk, document=document)
+            with acting_user(owner.pk):
+                workflow, _ = workflow_import(owner_id=owner.pk, document=document)
         except InvalidGraph as error:
             self._exit_invalid([str(item) for item in error.errors], options["json"], error)
-        execution, _ = services.execution_start(
-            owner_id=owner.pk, workflow=workflow, input=execution_input, trigger="cli"
-        )
+        with acting_user(owner.pk):  # nodes are published when this commits
+            execution, _ = services.execution_start(
+                owner_id=owner.pk, workflow=workflow, input=execution_input, trigger="cli"
+            )
         if not options["json"]:
             self.stdout.write(f"started execution {execution.id} of {workflow.name!r}")
         if not options["wait"]:
             if options["json"]:
                 self.stdout.write(json.dumps({"id": str(execution.id), "status": execution.status}))
             return
-        finished = self._wait(execution.id, options["timeout"])
-        if options["json"]:
-            self.stdout.write(json.dumps(execution_summary(finished), indent=2, default=str))
-        else:
-            for line in timeline_lines(finished):
-                self.stdout.write(line)
+        finished = self._wait(execution.id, options["timeout"], owner.pk)
+        with acting_user(owner.pk):
+            if options["json"]:
+                self.stdout.write(json.dumps(execution_summary(finished), indent=2, default=str))
+            else:
+                for line in timeline_lines(finished):
+                    self.stdout.write(line)
         if finished.status != ExecutionStatus.SUCCEEDED:
             sys.exit(EXIT_FAILED)
 
@@ -87,12 +95,14 @@ class Command(BaseCommand):
             )
         return document
 
-    def _wait(self, execution_id: Any, timeout_seconds: float) -> WorkflowExecution:
+    def _wait(self, execution_id: Any, timeout_seconds: float, owner_id: int) -> WorkflowExecution:
         from executions.services import nodes_relay
 
         deadline = time.monotonic() + timeout_seconds
         while time.monotonic() < deadline:
-            if selectors.execution_is_finished(execution_id=execution_id):
+            with acting_user(owner_id):
+                finished = selectors.execution_is_finished(execution_id=execution_id)
+            if finished:
                 break
             if settings.ZZYRA_DISPATCHER == "inprocess":
                 # No beat runs in the embedded mode: this process is its own relay.
@@ -101,7 +111,8 @@ class Command(BaseCommand):
                     republish_after_seconds=settings.ZZYRA_REPUBLISH_AFTER_SECONDS,
                 )
             time.sleep(0.05)
-        execution = selectors.execution_get(owner_id=None, execution_id=execution_id)
+        with acting_user(owner_id):
+            execution = selectors.execution_get(owner_id=owner_id, execution_id=execution_id)
         if execution.status not in EXECUTION_TERMINAL:
             raise CommandError(
                 f"execution {execution_id} did not finish within {timeout_seconds:g} s"
