@@ -143,7 +143,7 @@ def nodes_relay(*, grace_seconds: int, republish_after_seconds: int, limit: int 
     with transaction.atomic(), maintenance_role():  # every tenant's nodes
         rows = sqlfile.fetch_all("nodes_unpublished", grace_seconds=grace_seconds, limit=limit)
         rows += sqlfile.fetch_all(
-            "nodes_published_but_unclaimed", after_seconds=republish_after_seconds, limit=limit
+            "nodes_republish_unclaimed", after_seconds=republish_after_seconds, limit=limit
         )
     runs = [
         NodeRun(str(execution_id), node_id, attempt, queue, due_at)

@@ -140,14 +140,20 @@ WHERE status = 'ready' AND published_at IS NULL
 ORDER BY next_attempt_at
 LIMIT %(limit)s
 
--- name: nodes_published_but_unclaimed
--- Ready nodes published long ago and never claimed: their message was lost; publish again.
-SELECT execution_id, node_id, attempt, queue, next_attempt_at
-FROM node_executions
-WHERE status = 'ready' AND published_at < now() - make_interval(secs => %(after_seconds)s)
-  AND next_attempt_at < now() - make_interval(secs => %(after_seconds)s)
-ORDER BY next_attempt_at
-LIMIT %(limit)s
+-- name: nodes_republish_unclaimed
+-- Ready nodes published long ago and never claimed (a message the broker lost): taken for one
+-- more publish, with published_at stamped so they wait a full period before the next one.
+UPDATE node_executions n SET published_at = now()
+FROM (
+    SELECT id FROM node_executions
+    WHERE status = 'ready' AND published_at < now() - make_interval(secs => %(after_seconds)s)
+      AND next_attempt_at < now() - make_interval(secs => %(after_seconds)s)
+    ORDER BY next_attempt_at
+    LIMIT %(limit)s
+    FOR UPDATE SKIP LOCKED
+) unclaimed
+WHERE n.id = unclaimed.id
+RETURNING n.execution_id, n.node_id, n.attempt, n.queue, n.next_attempt_at
 
 -- name: nodes_heartbeat
 -- One UPDATE per worker process refreshes every node it is running.
