@@ -16,6 +16,7 @@ from uuid import uuid4
 import pytest
 from django.contrib.auth import get_user_model
 from django.db import DatabaseError, connection, transaction
+from django.test import Client
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
@@ -286,3 +287,28 @@ def test_the_engine_runs_a_node_as_the_executions_owner_under_rls(
     assert alices_execution.nodes.get(pk=root.pk).status == "succeeded"
     # A message naming no execution acts as nobody and finds nothing.
     assert node_run(execution_id=str(uuid4()), node_id=root.node_id, attempt=1) == "unknown"
+
+
+def test_an_operator_logs_into_the_admin_and_reads_every_tenant_under_rls(
+    alices_execution: Any, as_app_role: Any
+) -> None:
+    get_user_model().objects.create_user(
+        username="operator", password="long enough password", is_staff=True, is_superuser=True
+    )
+    as_app_role(None)  # from here on, sessions, users and logins go through RLS
+    client = Client()
+
+    refused = client.post(
+        "/admin/login/", {"username": "operator", "password": "wrong", "next": "/admin/"}
+    )
+    assert refused.status_code == 200  # the form again, with an error
+    logged_in = client.post(
+        "/admin/login/",
+        {"username": "operator", "password": "long enough password", "next": "/admin/"},
+    )
+    assert logged_in.status_code == 302, logged_in.content[:500]
+
+    listing = client.get("/admin/workflows/workflow/")
+    assert listing.status_code == 200
+    assert b"payroll" in listing.content  # Alice's workflow, through the operator policy
+    assert client.get("/admin/audit/auditlog/").status_code == 200
