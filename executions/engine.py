@@ -25,7 +25,7 @@ from executions.models import LogLevel, NodeStatus
 from executions.plans import plan_get
 from workflows import templating
 from workflows.graph import GraphPlan, PlanNode
-from workflows.nodes import NodeCancelled, NodeContext, NodeError
+from workflows.nodes import NodeCancelled, NodeContext, NodeError, PauseRequest, PauseRequested
 from workflows.retry import next_retry_at
 
 logger = logging.getLogger("zzyra.engine")
@@ -48,7 +48,7 @@ class ClaimedRun:
 
 def node_run(*, execution_id: str, node_id: str, attempt: int) -> str:
     """Run one attempt of one node. Returns the outcome, for logs and tests: succeeded,
-    retrying, failed, cancelled, stale, duplicate, early or unknown."""
+    retrying, failed, cancelled, paused, stale, duplicate, early or unknown."""
     with transaction.atomic():
         acting_user_of_execution(execution_id)  # RLS: the owner's rows only
         claimed = _claim(execution_id, node_id, attempt)
@@ -136,6 +136,9 @@ def _execute(
     )
     try:
         output = node.type.run(context)
+    except PauseRequested as pause:
+        # A waiting node: recorded as a pause, no worker waits (pauses.services.node_pause_begin).
+        return pause.request, None
     except NodeError as failure:
         return None, failure
     except Exception as failure:  # a bug in a node type must still end the node, visibly
@@ -168,6 +171,10 @@ def _record_outcome(
         "attempt": attempt,
         "logs": logs,
     }
+    if isinstance(output, PauseRequest):
+        from pauses.services import node_pause_begin  # the pauses app builds on this module
+
+        return node_pause_begin(plan=claimed.plan, request=output, **common)
     if error is None:
         return transitions.node_succeed(plan=claimed.plan, output=output, **common)
     if isinstance(error, NodeCancelled):

@@ -27,6 +27,7 @@ class NodeStatus(models.TextChoices):
     PENDING = "pending"  # waiting for parents
     READY = "ready"  # may run from next_attempt_at on; a message is (or will be) published
     RUNNING = "running"
+    PAUSED = "paused"  # ran, and waits on a workflow_pauses row (timer, approval, event)
     SUCCEEDED = "succeeded"
     FAILED = "failed"
     SKIPPED = "skipped"  # only reachable through branches that did not fire
@@ -78,8 +79,12 @@ NODE_TRANSITIONS: dict[str, frozenset[str]] = {
             NodeStatus.FAILED,
             NodeStatus.READY,
             NodeStatus.CANCELLED,
+            NodeStatus.PAUSED,
         }
     ),
+    # A pause is resumed with an output (succeeded), expires with no edge to follow (failed),
+    # or ends with its execution (cancelled).
+    NodeStatus.PAUSED: frozenset({NodeStatus.SUCCEEDED, NodeStatus.FAILED, NodeStatus.CANCELLED}),
     NodeStatus.SUCCEEDED: frozenset(),
     NodeStatus.FAILED: frozenset(),
     NodeStatus.SKIPPED: frozenset(),

@@ -53,6 +53,8 @@ class Completion:
     outcome: str
     runs: list[NodeRun] = field(default_factory=list)
     finalized_status: str | None = None
+    # The workflow_pauses row a pause transition opened or closed.
+    pause_id: int | None = None
 
 
 def _require_transaction() -> None:
@@ -116,9 +118,10 @@ def node_succeed(
     _append_node_logs(execution_id, node_id, attempt, logs)
     fired = plan.nodes[node_id].type.fired_handles(output)
     runs = _settle_children(plan, execution_id, node_id, fired, stopping=execution.stopping)
-    return Completion(
-        "succeeded", runs=runs, finalized_status=_finalize_if_done(plan, execution_id, execution)
-    )
+    finalized = _finalize_if_done(plan, execution_id, execution)
+    if finalized is None:
+        runs = _settle_paused(execution_id, runs)
+    return Completion("succeeded", runs=runs, finalized_status=finalized)
 
 
 def node_retry(
@@ -186,6 +189,7 @@ def node_fail(
     )
     sqlfile.execute("execution_record_failure", execution_id=execution_id, error=message)
     sqlfile.execute("nodes_cancel_waiting", execution_id=execution_id, node_ids=None)
+    sqlfile.execute("pauses_close_cancelled", execution_id=execution_id)
     _log(execution_id, LogLevel.ERROR, "node_failed", message)
     failing = LockedExecution(
         execution.status, execution.error or message, execution.cancel_requested
@@ -270,6 +274,7 @@ def execution_cancel(
     ):
         return None
     sqlfile.execute("nodes_cancel_waiting", execution_id=execution_id, node_ids=None)
+    sqlfile.execute("pauses_close_cancelled", execution_id=execution_id)
     _log(execution_id, LogLevel.WARNING, "execution_cancel", "cancellation requested")
     execution = _lock_execution(execution_id)
     return Completion(
@@ -307,26 +312,25 @@ def _log(execution_id: str, level: str, event: str, message: str) -> None:
     )
 
 
-def _edge_fires(edge_handles: frozenset[str | None], fired: frozenset[str] | None) -> bool:
+def _edge_fires(edge_handles: frozenset[str | None], fired: frozenset[str | None] | None) -> bool:
+    """`fired` lists the handles that fire; None in it stands for edges without a handle."""
     if fired is ALL_EDGES:
         return True
-    if fired is NO_EDGES:
-        return False
-    return any(handle is None or handle in fired for handle in edge_handles)
+    return any(handle in fired for handle in edge_handles)
 
 
 def _settle_children(
     plan: GraphPlan,
     execution_id: str,
     node_id: str,
-    fired: frozenset[str] | None,
+    fired: frozenset[str | None] | None,
     *,
     stopping: bool,
 ) -> list[NodeRun]:
     """Count this parent as done for each child; children whose join is decided become
     ready or skipped, and a skip counts as a finished, non-firing parent further down."""
     runs: list[NodeRun] = []
-    frontier: list[tuple[str, frozenset[str] | None]] = [(node_id, fired)]
+    frontier: list[tuple[str, frozenset[str | None] | None]] = [(node_id, fired)]
     while frontier:
         parent, parent_fired = frontier.pop()
         children = plan.nodes[parent].children
@@ -381,6 +385,12 @@ def _finalize_if_done(plan: GraphPlan, execution_id: str, execution: LockedExecu
         )
     if row is None:
         return None
+    # What still waits (an operator's hold) ends with the execution.
+    sqlfile.execute(
+        "pauses_close_open",
+        execution_id=execution_id,
+        decision="cancelled" if status == ExecutionStatus.CANCELLED else "finished",
+    )
     ExecutionLog.objects.create(
         execution_id=execution_id,
         level=LogLevel.INFO if status == ExecutionStatus.SUCCEEDED else LogLevel.WARNING,
@@ -388,6 +398,15 @@ def _finalize_if_done(plan: GraphPlan, execution_id: str, execution: LockedExecu
         message=f"execution {status} in {row[0]} ms" + (f": {error}" if error else ""),
     )
     return status
+
+
+def _settle_paused(execution_id: str, runs: list[NodeRun]) -> list[NodeRun]:
+    """After a node finished and the run goes on: with only paused nodes left the execution
+    is paused; under an operator's hold, what became ready stays unpublished until resumed."""
+    sqlfile.execute("execution_mark_paused", execution_id=execution_id)
+    if runs and _lock_execution(execution_id).status == ExecutionStatus.PAUSED:
+        return []
+    return runs
 
 
 def _append_node_logs(

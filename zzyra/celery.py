@@ -61,4 +61,4 @@ app.conf.update(
     CELERY_DB_REUSE_MAX=1000,
     timezone="UTC",
 )
-app.autodiscover_tasks(["executions"])
+app.autodiscover_tasks(["executions", "pauses"])

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "audit",
     "workflows",
     "executions",
+    "pauses",
 ]
 
 MIDDLEWARE = [
@@ -153,6 +154,15 @@ ZZYRA_HEARTBEAT_INTERVAL_SECONDS = env_int("ZZYRA_HEARTBEAT_INTERVAL_SECONDS", 1
 # How often running nodes look for a cancellation of their execution (one query per process).
 ZZYRA_CANCEL_POLL_SECONDS = float(os.environ.get("ZZYRA_CANCEL_POLL_SECONDS", "1"))
 ZZYRA_SWEEP_INTERVAL_SECONDS = env_int("ZZYRA_SWEEP_INTERVAL_SECONDS", 30)
+
+# Pauses: the scan resumes due timers and expiries this often (beat job), so a delay fires
+# within about two intervals of its due time.
+ZZYRA_PAUSE_SCAN_INTERVAL_SECONDS = env_int("ZZYRA_PAUSE_SCAN_INTERVAL_SECONDS", 1)
+# Timers due sooner than this also get a broker countdown; longer waits rely on the scan only
+# (a message held for hours by a worker would hit RabbitMQ's consumer timeout).
+ZZYRA_PAUSE_COUNTDOWN_MAX_SECONDS = env_int("ZZYRA_PAUSE_COUNTDOWN_MAX_SECONDS", 60)
+# An event posted before any wait on its key is kept this long for the first wait to consume.
+ZZYRA_EVENT_RETENTION_SECONDS = env_int("ZZYRA_EVENT_RETENTION_SECONDS", 7 * 24 * 3600)
 
 LOGGING = {
     "version": 1,

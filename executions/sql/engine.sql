@@ -90,10 +90,10 @@ SET status = 'skipped', completed_at = now(), updated_at = now()
 WHERE execution_id = %(execution_id)s AND node_id = ANY(%(node_ids)s) AND status = 'pending'
 
 -- name: nodes_cancel_waiting
--- Nothing new starts in a failed or cancelled execution.
+-- Nothing new starts (and no pause waits) in a failed or cancelled execution.
 UPDATE node_executions
 SET status = 'cancelled', completed_at = now(), updated_at = now()
-WHERE execution_id = %(execution_id)s AND status IN ('pending', 'ready')
+WHERE execution_id = %(execution_id)s AND status IN ('pending', 'ready', 'paused')
   AND (%(node_ids)s::text[] IS NULL OR node_id = ANY(%(node_ids)s))
 
 -- name: execution_record_failure

@@ -53,11 +53,6 @@ def test_every_live_status_can_move_on(
         for status in statuses
         if status.value not in terminal and not transitions[status.value]
     }
-    if statuses is ExecutionStatus and stuck == {ExecutionStatus.PAUSED.value}:
-        pytest.xfail(
-            "ExecutionStatus.PAUSED is declared but has no moves in or out "
-            "(pause/resume not implemented yet)"
-        )
     assert stuck == set()
 
 
@@ -134,7 +129,15 @@ NODE_BLOCKS = {
     "node_mark_retrying": {("running", "ready")},
     "nodes_mark_ready": {("pending", "ready")},
     "nodes_mark_skipped": {("pending", "skipped")},
-    "nodes_cancel_waiting": {("pending", "cancelled"), ("ready", "cancelled")},
+    "nodes_cancel_waiting": {
+        ("pending", "cancelled"),
+        ("ready", "cancelled"),
+        ("paused", "cancelled"),
+    },
+    # Pauses (executions/sql/pauses.sql): a node waits, then is resumed or fails.
+    "node_mark_paused": {("running", "paused")},
+    "node_mark_resumed": {("paused", "succeeded")},
+    "node_mark_pause_failed": {("paused", "failed")},
 }
 
 
@@ -158,6 +161,9 @@ def test_every_execution_status_update_with_a_literal_status_is_an_allowed_move(
         if found is not None:
             moves[name] = found
     assert moves["execution_mark_running"] == {("pending", "running")}
+    assert moves["execution_mark_paused"] == {("running", "paused")}
+    assert moves["execution_mark_held"] == {("pending", "paused"), ("running", "paused")}
+    assert moves["execution_mark_resumed"] == {("paused", "running")}
     forbidden = {
         name: sorted(move for move in found if move[1] not in EXECUTION_TRANSITIONS[move[0]])
         for name, found in moves.items()

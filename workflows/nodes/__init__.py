@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+from workflows.nodes.approval import APPROVAL
 from workflows.nodes.base import (
     NodeCancelled,
     NodeContext,
     NodeError,
     NodeType,
+    PauseRequest,
+    PauseRequested,
     RetryableNodeError,
 )
 from workflows.nodes.condition import CONDITION
+from workflows.nodes.delay import DELAY
 from workflows.nodes.http import HTTP
 from workflows.nodes.transform import TRANSFORM
+from workflows.nodes.wait_for_event import WAIT_FOR_EVENT
 
 NODE_TYPES: dict[str, NodeType] = {
-    node_type.name: node_type for node_type in (TRANSFORM, CONDITION, HTTP)
+    node_type.name: node_type
+    for node_type in (TRANSFORM, CONDITION, HTTP, DELAY, APPROVAL, WAIT_FOR_EVENT)
 }
 
 
@@ -33,6 +39,8 @@ __all__ = [
     "NodeContext",
     "NodeError",
     "NodeType",
+    "PauseRequest",
+    "PauseRequested",
     "RetryableNodeError",
     "node_type_get",
 ]

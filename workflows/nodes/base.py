@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from workflows.retry import RetryPolicy
@@ -62,5 +63,35 @@ class NodeType:
     # Config keys holding bare expressions, evaluated by the run function, not pre-rendered.
     expression_fields: frozenset[str] = frozenset()
     default_retry: RetryPolicy = field(default_factory=RetryPolicy)
-    # Given the output, which handles fire; None means every out-edge fires.
-    fired_handles: Callable[[Any], frozenset[str] | None] = field(default=lambda output: None)
+    # Given the output, which handles fire; None means every out-edge fires. In a set, None
+    # stands for the edges without a sourceHandle.
+    fired_handles: Callable[[Any], frozenset[str | None] | None] = field(
+        default=lambda output: None
+    )
+
+
+@dataclass(frozen=True)
+class PauseRequest:
+    """What a waiting node asks the engine to record instead of an output.
+
+    The engine turns it into a `workflow_pauses` row and a `paused` node in one transaction;
+    no worker waits. The pause is resumed later by a decision, an event, the pause scan (a due
+    timer or an expiry) or an operator, and its resume supplies the node's output.
+    """
+
+    kind: str  # timer, approval or event (operator pauses are not made by nodes)
+    reason: str
+    # What the approver or the event sender needs to see.
+    context: dict[str, Any] = field(default_factory=dict)
+    resume_at: datetime | None = None  # timers: when the pause scan resumes it
+    expires_at: datetime | None = None  # approvals and events: when it expires
+    approvers: dict[str, list[Any]] = field(default_factory=dict)  # {"users": [], "groups": []}
+    event_key: str | None = None
+
+
+class PauseRequested(Exception):
+    """Raised by a node's run function to wait without holding a worker."""
+
+    def __init__(self, request: PauseRequest) -> None:
+        super().__init__(request.reason)
+        self.request = request

@@ -17,8 +17,9 @@ def run(context: NodeContext) -> dict[str, bool]:
     return {"result": bool(value)}
 
 
-def fired_handles(output: Any) -> frozenset[str]:
-    return frozenset({"true" if output["result"] else "false"})
+def fired_handles(output: Any) -> frozenset[str | None]:
+    # Edges without a handle follow the condition whatever its result.
+    return frozenset({"true" if output["result"] else "false", None})
 
 
 CONDITION = NodeType(
