@@ -8,6 +8,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from executions.models import ExecutionLog, NodeExecution, NodeLog, WorkflowExecution
+from pauses.admin import PauseInline
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -58,7 +59,7 @@ class WorkflowExecutionAdmin(ReadOnlyAdmin):
     search_fields = ("id", "workflow__name", "owner__username", "idempotency_key")
     date_hierarchy = "created_at"
     list_select_related = ("workflow",)
-    inlines = [NodeExecutionInline, ExecutionLogInline]
+    inlines = [NodeExecutionInline, PauseInline, ExecutionLogInline]
 
 
 @admin.register(NodeExecution)

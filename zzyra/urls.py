@@ -7,4 +7,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("workflows.api.urls")),
     path("api/", include("executions.api.urls")),
+    path("api/", include("pauses.api.urls")),
 ]

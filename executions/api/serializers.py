@@ -62,6 +62,15 @@ class ExecutionSummarySerializer(serializers.ModelSerializer):
 
 class ExecutionDetailSerializer(ExecutionSummarySerializer):
     nodes = NodeExecutionSerializer(many=True, read_only=True)
+    # Every wait of the run: what it waited on, who resumed it, when, how and with what.
+    pauses = serializers.SerializerMethodField()
 
     class Meta(ExecutionSummarySerializer.Meta):
-        fields = [*ExecutionSummarySerializer.Meta.fields, "nodes"]
+        fields = [*ExecutionSummarySerializer.Meta.fields, "nodes", "pauses"]
+
+    def get_pauses(self, execution: WorkflowExecution) -> list[dict[str, Any]]:
+        from pauses.api.serializers import ExecutionPauseSummarySerializer
+        from pauses.selectors import pauses_for_execution
+
+        pauses = pauses_for_execution(execution_id=execution.id)
+        return list(ExecutionPauseSummarySerializer(pauses, many=True).data)

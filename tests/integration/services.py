@@ -91,6 +91,8 @@ class Workers:
             # Short leases so crash tests take seconds, not the production five minutes.
             "ZZYRA_HEARTBEAT_INTERVAL_SECONDS": "1",
             "ZZYRA_CANCEL_POLL_SECONDS": "0.2",
+            # Timers due later than this rely on beat's pause scan alone, so tests see both.
+            "ZZYRA_PAUSE_COUNTDOWN_MAX_SECONDS": "3",
         }
         command = [
             sys.executable, "-m", "celery", "-A", "zzyra", "worker",
@@ -130,3 +132,54 @@ class Workers:
                 process.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 process.kill()
+
+    def start_fresh(self, count: int, concurrency: int = 2) -> None:
+        """Start `count` new workers (after `stop`, as a redeploy would) and wait for them."""
+        started = [self.start_one(concurrency) for _ in range(count)]
+        for index in started:
+            self.wait_ready(index)
+
+
+class Beat:
+    """A real `celery beat` process on django-celery-beat's DatabaseScheduler, reading the
+    periodic jobs (relay, sweep, pause scan) from the test database."""
+
+    def __init__(self, broker_url: str, database_url: str, log_directory: Path) -> None:
+        self.broker_url = broker_url
+        self.database_url = database_url
+        self.log_directory = log_directory
+        self.process: subprocess.Popen[bytes] | None = None
+        self.starts = 0
+
+    def start(self, timeout_seconds: float = 30) -> None:
+        log = self.log_directory / f"beat-{self.starts}.log"
+        self.starts += 1
+        env = {
+            **os.environ,
+            "DATABASE_URL": self.database_url,
+            "CELERY_BROKER_URL": self.broker_url,
+        }
+        command = [
+            sys.executable, "-m", "celery", "-A", "zzyra", "beat", "--loglevel", "INFO",
+            "--pidfile=", "--schedule", str(self.log_directory / "beat-schedule"),
+        ]  # fmt: skip
+        self.process = subprocess.Popen(
+            command, cwd=REPO, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT
+        )
+        deadline = time.monotonic() + timeout_seconds
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"beat exited:\n{log.read_text()[-3000:]}")
+            if b"Sending due task" in log.read_bytes():
+                return
+            time.sleep(0.1)
+        raise RuntimeError(f"beat sent nothing within {timeout_seconds} s")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+        self.process = None
