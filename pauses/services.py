@@ -95,6 +95,8 @@ def node_pause_begin(
 def _publish_countdown(pause_id: int, seconds: float) -> None:
     from pauses.tasks import resume_due
 
+    if settings.ZZYRA_DISPATCHER != "celery":
+        return  # no broker in the embedded mode: its maintenance loop runs the pause scan
     try:
         resume_due.apply_async(args=(pause_id,), countdown=max(0.0, seconds), queue="maintenance")
     except Exception:  # only an optimisation: the pause scan resumes it anyway

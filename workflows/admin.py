@@ -27,8 +27,19 @@ class WorkflowAdmin(admin.ModelAdmin):
     list_display = ("name", "owner", "created_at", "updated_at")
     list_filter = ("owner",)
     search_fields = ("name", "description", "owner__username")
-    readonly_fields = ("id", "created_at", "updated_at")
+    readonly_fields = ("id", "owner", "name", "description", "created_at", "updated_at")
     inlines = [WorkflowVersionInline]
+
+    # Read-only: graphs change through the API, which validates and versions them, and
+    # row-level security gives operators read access to other tenants, not write access.
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
 
 @admin.register(WorkflowVersion)

@@ -18,6 +18,7 @@ from django.db.migrations.executor import MigrationExecutor
 
 from benchmarks.runner import BenchConfig, run
 from benchmarks.shapes import SHAPES, shapes_get
+from database.roles import process_owner_enable
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:
@@ -76,6 +77,9 @@ class Command(BaseCommand):
                 "DATABASE_URL=postgres://postgres@127.0.0.1:5432/zzyra "
                 "CELERY_BROKER_URL=amqp://guest:guest@127.0.0.1:5672//"
             )
+        # Like an operator's tool, the harness works as the login role: it creates the bench
+        # user and reads every tenant's results. gunicorn and the workers use the app role.
+        process_owner_enable()
         executor = MigrationExecutor(connection)
         if executor.migration_plan(executor.loader.graph.leaf_nodes()):
             # Otherwise every start fails with a missing column and the report is all errors.

@@ -96,20 +96,19 @@ class Command(BaseCommand):
         return document
 
     def _wait(self, execution_id: Any, timeout_seconds: float, owner_id: int) -> WorkflowExecution:
-        from executions.services import nodes_relay
-
         deadline = time.monotonic() + timeout_seconds
+        last_maintenance = 0.0
         while time.monotonic() < deadline:
             with acting_user(owner_id):
                 finished = selectors.execution_is_finished(execution_id=execution_id)
             if finished:
                 break
-            if settings.ZZYRA_DISPATCHER == "inprocess":
-                # No beat runs in the embedded mode: this process is its own relay.
-                nodes_relay(
-                    grace_seconds=settings.ZZYRA_RELAY_GRACE_SECONDS,
-                    republish_after_seconds=settings.ZZYRA_REPUBLISH_AFTER_SECONDS,
-                )
+            if (
+                settings.ZZYRA_DISPATCHER == "inprocess"
+                and time.monotonic() - last_maintenance >= 1
+            ):
+                _embedded_maintenance()
+                last_maintenance = time.monotonic()
             time.sleep(0.05)
         with acting_user(owner_id):
             execution = selectors.execution_get(owner_id=owner_id, execution_id=execution_id)
@@ -136,3 +135,16 @@ class Command(BaseCommand):
             for problem in problems:
                 self.stderr.write(f"  - {problem}")
         sys.exit(EXIT_INVALID)
+
+
+def _embedded_maintenance() -> None:
+    """No beat runs in the embedded mode: this process relays, sweeps and resumes due pauses."""
+    from executions.services import nodes_relay, nodes_sweep
+    from pauses.services import pauses_resume_due
+
+    nodes_relay(
+        grace_seconds=settings.ZZYRA_RELAY_GRACE_SECONDS,
+        republish_after_seconds=settings.ZZYRA_REPUBLISH_AFTER_SECONDS,
+    )
+    nodes_sweep()
+    pauses_resume_due()
