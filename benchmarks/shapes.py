@@ -1,7 +1,8 @@
 """The workflow shapes the benchmark runs, each as an engine graph and a baseline chain length.
 
-Every node is a `transform` with a constant output, so a run measures the engine's own cost per
-node hop (claim, record, settle children, publish) and nothing a node does.
+Nodes are `transform`s with a constant output, so a run measures the engine's own cost per node
+hop (claim, record, settle children, publish) and nothing a node does; the `code` shape measures
+small jailed user-code nodes through the whole engine.
 """
 
 from __future__ import annotations
@@ -15,14 +16,15 @@ class Shape:
     name: str
     description: str
     length: int  # nodes in sequence; the baseline chain has as many no-op tasks
+    node_type: str = "transform"
 
     def graph(self) -> dict[str, Any]:
         nodes = [
             {
                 "id": f"n{index}",
-                "type": "transform",
+                "type": self.node_type,
                 "position": {"x": 0, "y": 80 * index},
-                "data": {"config": {"output": {"step": index}}},
+                "data": {"config": self._config(index)},
             }
             for index in range(self.length)
         ]
@@ -31,6 +33,14 @@ class Shape:
             for index in range(self.length - 1)
         ]
         return {"nodes": nodes, "edges": edges}
+
+    def _config(self, index: int) -> dict[str, Any]:
+        if self.node_type == "code":
+            return {
+                "language": "python",
+                "code": f"def main(input):\n    return {{'step': {index}}}\n",
+            }
+        return {"output": {"step": index}}
 
     @property
     def workflow_name(self) -> str:
@@ -44,6 +54,7 @@ SHAPES: dict[str, Shape] = {
         Shape("chain40", "40 transform nodes in sequence", 40),
         Shape("single", "1 transform node", 1),
         Shape("chain10", "10 transform nodes in sequence", 10),
+        Shape("code", "1 python code node, run in a jail on the sandbox queue", 1, "code"),
     )
 }
 

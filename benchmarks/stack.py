@@ -28,7 +28,7 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 
 REPO = Path(__file__).resolve().parent.parent
-WORKER_QUEUES = ("engine", "io")
+WORKER_QUEUES = ("engine", "io", "sandbox")
 STOP_TIMEOUT_SECONDS = 20.0
 
 

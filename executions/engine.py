@@ -100,10 +100,10 @@ def _claim(execution_id: str, node_id: str, attempt: int) -> ClaimedRun | str:
 def _render_config(
     node: PlanNode, template_context: dict[str, Any]
 ) -> tuple[dict[str, Any] | None, templating.TemplateProblem | None]:
-    expression_fields = node.type.expression_fields
+    untouched = node.type.expression_fields | node.type.verbatim_fields
     try:
         return {
-            key: value if key in expression_fields else templating.render(value, template_context)
+            key: value if key in untouched else templating.render(value, template_context)
             for key, value in node.config.items()
         }, None
     except templating.TemplateProblem as problem:

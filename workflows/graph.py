@@ -148,7 +148,7 @@ def _node_errors(node: Any, index: int, node_types: dict[str, NodeType | None]) 
                     errors.append(
                         GraphError("invalid_config", str(problem), node=node_id, field=field)
                     )
-            elif key not in node_type.expression_fields:
+            elif key not in node_type.expression_fields | node_type.verbatim_fields:
                 for problem in templating.check_syntax(value):
                     errors.append(
                         GraphError("invalid_config", str(problem), node=node_id, field=field)

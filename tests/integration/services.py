@@ -96,7 +96,7 @@ class Workers:
         }
         command = [
             sys.executable, "-m", "celery", "-A", "zzyra", "worker",
-            "-Q", "engine,io,maintenance", "-c", str(concurrency),
+            "-Q", "engine,io,sandbox,maintenance", "-c", str(concurrency),
             "-n", f"itest{index}-{os.getpid()}@%h",
             "--without-gossip", "--without-mingle", "--loglevel", "INFO",
         ]  # fmt: skip

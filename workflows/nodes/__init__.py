@@ -12,6 +12,7 @@ from workflows.nodes.base import (
     PauseRequested,
     RetryableNodeError,
 )
+from workflows.nodes.code import CODE
 from workflows.nodes.condition import CONDITION
 from workflows.nodes.delay import DELAY
 from workflows.nodes.http import HTTP
@@ -20,7 +21,7 @@ from workflows.nodes.wait_for_event import WAIT_FOR_EVENT
 
 NODE_TYPES: dict[str, NodeType] = {
     node_type.name: node_type
-    for node_type in (TRANSFORM, CONDITION, HTTP, DELAY, APPROVAL, WAIT_FOR_EVENT)
+    for node_type in (TRANSFORM, CONDITION, HTTP, CODE, DELAY, APPROVAL, WAIT_FOR_EVENT)
 }
 
 

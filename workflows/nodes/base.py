@@ -62,6 +62,8 @@ class NodeType:
     handles: frozenset[str] = frozenset()
     # Config keys holding bare expressions, evaluated by the run function, not pre-rendered.
     expression_fields: frozenset[str] = frozenset()
+    # Config keys passed through untouched: neither rendered nor checked as templates (code).
+    verbatim_fields: frozenset[str] = frozenset()
     default_retry: RetryPolicy = field(default_factory=RetryPolicy)
     # Given the output, which handles fire; None means every out-edge fires. In a set, None
     # stands for the edges without a sourceHandle.
