@@ -1,10 +1,11 @@
 """Publishing ready node runs: to RabbitMQ through Celery, or onto threads in-process.
 
 Contract: `publish(runs)` is called after the transaction that made the runs ready has
-committed. It tries to hand every run to something that will execute it, marks the ones that
-were handed over as published, and never raises: a run it could not hand over stays
-unpublished in the ledger and the relay publishes it again. Publishing twice is harmless, since
-a node run claims its attempt by compare-and-set.
+committed. It tries to hand every run to something that will execute it, never raises, and
+returns the runs it could not hand over. It writes nothing to the ledger: a ready node that
+nobody claims within a few seconds (a crash before publishing, the broker down, a lost
+message) is published again by the relay. Publishing twice is harmless, since a node run
+claims its attempt by compare-and-set.
 """
 
 from __future__ import annotations
@@ -21,9 +22,6 @@ from typing import Any, Protocol
 from django.conf import settings
 from django.db import close_old_connections, transaction
 from django.utils import timezone
-
-from database.roles import maintenance_role
-from executions import sqlfile
 
 logger = logging.getLogger("zzyra.dispatch")
 
@@ -47,25 +45,15 @@ class NodeRun:
 
 
 class Dispatcher(Protocol):
-    def publish(self, runs: Sequence[NodeRun]) -> None: ...
-
-
-def mark_published(runs: Sequence[NodeRun]) -> None:
-    if runs:
-        # Runs after commit, for any tenant's nodes (the relay publishes many at once).
-        with transaction.atomic(), maintenance_role():
-            sqlfile.execute(
-                "nodes_mark_published",
-                execution_ids=[run.execution_id for run in runs],
-                node_ids=[run.node_id for run in runs],
-                attempts=[run.attempt for run in runs],
-            )
+    def publish(self, runs: Sequence[NodeRun]) -> list[NodeRun]:
+        """Hand the runs over; returns the ones that could not be handed over."""
+        ...
 
 
 class CeleryDispatcher:
     """One message per node run on the run's queue; the message id is the run's dedupe key."""
 
-    def publish(self, runs: Sequence[NodeRun]) -> None:
+    def publish(self, runs: Sequence[NodeRun]) -> list[NodeRun]:
         from executions.tasks import run_node
 
         published: list[NodeRun] = []
@@ -91,7 +79,7 @@ class CeleryDispatcher:
                 len(runs),
                 exc_info=True,
             )
-        _mark_published_quietly(published)
+        return list(runs[len(published) :])
 
 
 class InProcessDispatcher:
@@ -105,7 +93,7 @@ class InProcessDispatcher:
         self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="zzyra-node")
         self._lock = threading.Lock()
 
-    def publish(self, runs: Sequence[NodeRun]) -> None:
+    def publish(self, runs: Sequence[NodeRun]) -> list[NodeRun]:
         for run in runs:
             delay = run.seconds_until_due()
             if delay > 0:
@@ -114,7 +102,7 @@ class InProcessDispatcher:
                 timer.start()
             else:
                 self._submit(run)
-        _mark_published_quietly(runs)
+        return []
 
     def _submit(self, run: NodeRun) -> None:
         self._pool.submit(_run_in_thread, run)
@@ -130,14 +118,6 @@ def _run_in_thread(run: NodeRun) -> None:
         logger.exception("node run %s crashed; the relay or sweeper takes it back", run.message_id)
     finally:
         close_old_connections()
-
-
-def _mark_published_quietly(runs: Sequence[NodeRun]) -> None:
-    try:
-        mark_published(runs)
-    except Exception:
-        # The runs went out; at worst the relay publishes them again and the claim drops it.
-        logger.warning("could not mark %d node runs published", len(runs), exc_info=True)
 
 
 def publish_on_commit(runs: Sequence[NodeRun]) -> None:

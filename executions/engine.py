@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from database.acting import acting_user_of_execution
 from executions import sqlfile, transitions
-from executions.dispatch import NodeRun, publish_on_commit
+from executions.dispatch import NodeRun, dispatcher, publish_on_commit
 from executions.heartbeat import leases
 from executions.models import LogLevel, NodeStatus
 from executions.plans import plan_get
@@ -46,14 +46,36 @@ class ClaimedRun:
     template_problem: templating.TemplateProblem | None
 
 
+# Children run inline by the worker that finished their parent, at most this many in a row,
+# before it hands the next one to the broker (so one long chain cannot hold a worker forever).
+INLINE_HOPS = 100
+
+
 def node_run(*, execution_id: str, node_id: str, attempt: int) -> str:
-    """Run one attempt of one node. Returns the outcome, for logs and tests: succeeded,
-    retrying, failed, cancelled, paused, stale, duplicate, early or unknown."""
+    """Run one attempt of one node, then the child it made ready on the same queue, if any.
+
+    Running that child here, instead of publishing it and waiting for a worker to receive it,
+    saves a broker round trip per hop of a chain. It is safe: the child is claimed by the same
+    compare-and-set as a message would, and if this process dies first the child is ready in
+    the ledger and the relay publishes it. Returns the first node's outcome, for logs and
+    tests: succeeded, retrying, failed, cancelled, paused, stale, duplicate, early or unknown.
+    """
+    outcome, follow_up = _run_one(execution_id, node_id, attempt)
+    for _ in range(INLINE_HOPS):
+        if follow_up is None:
+            break
+        _, follow_up = _run_one(execution_id, follow_up.node_id, follow_up.attempt)
+    if follow_up is not None:
+        dispatcher().publish([follow_up])
+    return outcome
+
+
+def _run_one(execution_id: str, node_id: str, attempt: int) -> tuple[str, NodeRun | None]:
     with transaction.atomic():
         acting_user_of_execution(execution_id)  # RLS: the owner's rows only
         claimed = _claim(execution_id, node_id, attempt)
         if isinstance(claimed, str):
-            return claimed
+            return claimed, None
 
     logs: list[tuple[str, str]] = []
     with leases.hold(claimed.claim.node_execution_id) as cancelled:
@@ -62,8 +84,14 @@ def node_run(*, execution_id: str, node_id: str, attempt: int) -> str:
     with transaction.atomic():
         acting_user_of_execution(execution_id)
         completion = _record_outcome(claimed, execution_id, attempt, output, error, logs)
-        publish_on_commit(completion.runs)
-    return completion.outcome
+        follow_up = _follow_up(completion.runs, queue=claimed.node.type.queue)
+        publish_on_commit([run for run in completion.runs if run is not follow_up])
+    return completion.outcome, follow_up
+
+
+def _follow_up(runs: list[NodeRun], *, queue: str) -> NodeRun | None:
+    """The first run due now on this worker's queue: it runs here next, unpublished."""
+    return next((run for run in runs if run.queue == queue and run.seconds_until_due() == 0), None)
 
 
 def _claim(execution_id: str, node_id: str, attempt: int) -> ClaimedRun | str:

@@ -25,7 +25,7 @@ class ExecutionStatus(models.TextChoices):
 
 class NodeStatus(models.TextChoices):
     PENDING = "pending"  # waiting for parents
-    READY = "ready"  # may run from next_attempt_at on; a message is (or will be) published
+    READY = "ready"  # may run from next_attempt_at on; a message is published after commit
     RUNNING = "running"
     PAUSED = "paused"  # ran, and waits on a workflow_pauses row (timer, approval, event)
     SUCCEEDED = "succeeded"
@@ -161,7 +161,9 @@ class NodeExecution(models.Model):
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     # The sweeper takes the node back when its heartbeat is older than this.
     stale_after_seconds = models.PositiveIntegerField(default=300)
-    published_at = models.DateTimeField(null=True, blank=True)
+    # When the relay last published this node again (DESIGN.md invariant 3); the normal path
+    # publishes after commit and writes nothing, so a hop costs no extra transaction.
+    relayed_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
@@ -190,11 +192,11 @@ class NodeExecution(models.Model):
             ),
         ]
         indexes = [
-            # The relay's scan: ready nodes whose message was never confirmed published.
+            # The relay's scan: ready nodes by due time.
             models.Index(
                 fields=["next_attempt_at"],
-                condition=models.Q(status="ready", published_at__isnull=True),
-                name="node_ready_unpublished",
+                condition=models.Q(status="ready"),
+                name="node_ready_due",
             ),
             models.Index(
                 fields=["heartbeat_at"],

@@ -135,24 +135,37 @@ def execution_cancel(*, execution_id: Any, actor_id: int | None) -> str:
 
 
 def nodes_relay(*, grace_seconds: int, republish_after_seconds: int, limit: int = 500) -> int:
-    """Publish ready nodes whose message was never confirmed (DESIGN.md invariant 3), and
-    those published long ago but never claimed (a message lost by the broker).
+    """Publish again the ready nodes due for `grace_seconds` that nobody claimed (DESIGN.md
+    invariant 3): a crash between commit and publish, the broker down at the time, or a
+    message lost. Each is relayed at most once per `republish_after_seconds`, so a queue
+    backlog is not flooded; a run the broker refused is released for the next pass.
 
     Publishing twice is harmless: the claim is a compare-and-set on the attempt.
     """
     with transaction.atomic(), maintenance_role():  # every tenant's nodes
-        rows = sqlfile.fetch_all("nodes_unpublished", grace_seconds=grace_seconds, limit=limit)
-        rows += sqlfile.fetch_all(
-            "nodes_republish_unclaimed", after_seconds=republish_after_seconds, limit=limit
+        rows = sqlfile.fetch_all(
+            "nodes_relay_take",
+            grace_seconds=grace_seconds,
+            period_seconds=republish_after_seconds,
+            limit=limit,
         )
     runs = [
         NodeRun(str(execution_id), node_id, attempt, queue, due_at)
         for execution_id, node_id, attempt, queue, due_at in rows
     ]
-    if runs:
-        logger.info("relay: publishing %d ready node runs again", len(runs))
-        dispatcher().publish(runs)
-    return len(runs)
+    if not runs:
+        return 0
+    logger.info("relay: publishing %d ready node runs nobody claimed", len(runs))
+    refused = dispatcher().publish(runs)
+    if refused:
+        with transaction.atomic(), maintenance_role():
+            sqlfile.execute(
+                "nodes_relay_release",
+                execution_ids=[run.execution_id for run in refused],
+                node_ids=[run.node_id for run in refused],
+                attempts=[run.attempt for run in refused],
+            )
+    return len(runs) - len(refused)
 
 
 def nodes_sweep(*, limit: int = 200) -> int:

@@ -118,10 +118,16 @@ def node_succeed(
     _append_node_logs(execution_id, node_id, attempt, logs)
     fired = plan.nodes[node_id].type.fired_handles(output)
     runs = _settle_children(plan, execution_id, node_id, fired, stopping=execution.stopping)
+    if runs:
+        # Something became ready, so the run is neither finished nor only waiting: no need to
+        # count what is left. Under an operator's hold it is published on resume instead.
+        if execution.status == ExecutionStatus.PAUSED:
+            runs = []
+        return Completion("succeeded", runs=runs)
     finalized = _finalize_if_done(plan, execution_id, execution)
     if finalized is None:
-        runs = _settle_paused(execution_id, runs)
-    return Completion("succeeded", runs=runs, finalized_status=finalized)
+        _mark_paused_if_only_waiting(execution_id)
+    return Completion("succeeded", finalized_status=finalized)
 
 
 def node_retry(
@@ -400,10 +406,15 @@ def _finalize_if_done(plan: GraphPlan, execution_id: str, execution: LockedExecu
     return status
 
 
-def _settle_paused(execution_id: str, runs: list[NodeRun]) -> list[NodeRun]:
-    """After a node finished and the run goes on: with only paused nodes left the execution
-    is paused; under an operator's hold, what became ready stays unpublished until resumed."""
+def _mark_paused_if_only_waiting(execution_id: str) -> None:
+    """With only paused nodes left (nothing ready or running), the execution is paused."""
     sqlfile.execute("execution_mark_paused", execution_id=execution_id)
+
+
+def _settle_paused(execution_id: str, runs: list[NodeRun]) -> list[NodeRun]:
+    """After a resume, when the run goes on: with only paused nodes left the execution is
+    paused; under an operator's hold, what became ready stays unpublished until resumed."""
+    _mark_paused_if_only_waiting(execution_id)
     if runs and _lock_execution(execution_id).status == ExecutionStatus.PAUSED:
         return []
     return runs

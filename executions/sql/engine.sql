@@ -63,7 +63,7 @@ RETURNING id
 -- Hands a failed attempt back as the next attempt, due at next_attempt_at.
 UPDATE node_executions
 SET status = 'ready', attempt = attempt + 1, retry_count = retry_count + 1,
-    next_attempt_at = %(next_attempt_at)s, published_at = NULL, updated_at = now(),
+    next_attempt_at = %(next_attempt_at)s, relayed_at = NULL, updated_at = now(),
     error = %(error)s, worker = ''
 WHERE id = %(node_execution_id)s AND status = 'running' AND attempt = %(attempt)s
 RETURNING attempt
@@ -123,37 +123,34 @@ SET status = 'cancelled', completed_at = now(), started_at = coalesce(started_at
 WHERE id = %(execution_id)s AND status IN ('pending', 'running', 'paused')
 RETURNING duration_ms
 
--- name: nodes_mark_published
--- The broker confirmed these messages; the relay can leave them alone.
-UPDATE node_executions n SET published_at = now()
-FROM unnest(%(execution_ids)s::uuid[], %(node_ids)s::text[], %(attempts)s::int[])
-     AS v(execution_id, node_id, attempt)
-WHERE n.execution_id = v.execution_id AND n.node_id = v.node_id AND n.attempt = v.attempt
-  AND n.status = 'ready' AND n.published_at IS NULL
-
--- name: nodes_unpublished
--- Ready nodes whose message was never confirmed (crash or broker outage after commit).
-SELECT execution_id, node_id, attempt, queue, next_attempt_at
-FROM node_executions
-WHERE status = 'ready' AND published_at IS NULL
-  AND updated_at < now() - make_interval(secs => %(grace_seconds)s)
-ORDER BY next_attempt_at
-LIMIT %(limit)s
-
--- name: nodes_republish_unclaimed
--- Ready nodes published long ago and never claimed (a message the broker lost): taken for one
--- more publish, with published_at stamped so they wait a full period before the next one.
-UPDATE node_executions n SET published_at = now()
+-- name: nodes_relay_take
+-- Ready nodes due for a while and not relayed lately: their message may never have gone out
+-- (a crash after commit, the broker down) or may have been lost. Stamped as they are taken,
+-- so each is relayed at most once per period; SKIP LOCKED lets concurrent relays share.
+UPDATE node_executions n SET relayed_at = now()
 FROM (
     SELECT id FROM node_executions
-    WHERE status = 'ready' AND published_at < now() - make_interval(secs => %(after_seconds)s)
-      AND next_attempt_at < now() - make_interval(secs => %(after_seconds)s)
+    WHERE status = 'ready'
+      AND next_attempt_at < now() - make_interval(secs => %(grace_seconds)s)
+      AND (relayed_at IS NULL OR relayed_at < now() - make_interval(secs => %(period_seconds)s))
+      -- An operator's hold starts nothing; its ready nodes are published on resume.
+      AND NOT EXISTS (
+          SELECT 1 FROM workflow_executions e WHERE e.id = execution_id AND e.status = 'paused'
+      )
     ORDER BY next_attempt_at
     LIMIT %(limit)s
     FOR UPDATE SKIP LOCKED
-) unclaimed
-WHERE n.id = unclaimed.id
+) due
+WHERE n.id = due.id
 RETURNING n.execution_id, n.node_id, n.attempt, n.queue, n.next_attempt_at
+
+-- name: nodes_relay_release
+-- Runs the relay could not hand to the broker: taken again on the next pass.
+UPDATE node_executions n SET relayed_at = NULL
+FROM unnest(%(execution_ids)s::uuid[], %(node_ids)s::text[], %(attempts)s::int[])
+     AS v(execution_id, node_id, attempt)
+WHERE n.execution_id = v.execution_id AND n.node_id = v.node_id AND n.attempt = v.attempt
+  AND n.status = 'ready'
 
 -- name: nodes_heartbeat
 -- One UPDATE per worker process refreshes every node it is running.
@@ -178,7 +175,7 @@ FOR UPDATE SKIP LOCKED
 -- The sweeper hands a lost attempt back as the next attempt, due now.
 UPDATE node_executions
 SET status = 'ready', attempt = attempt + 1, retry_count = retry_count + 1,
-    next_attempt_at = now(), published_at = NULL, updated_at = now(),
+    next_attempt_at = now(), relayed_at = NULL, updated_at = now(),
     error = %(error)s, worker = ''
 WHERE id = %(node_execution_id)s AND status = 'running' AND attempt = %(attempt)s
 RETURNING attempt

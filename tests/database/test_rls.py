@@ -278,6 +278,8 @@ def test_the_engine_runs_a_node_as_the_executions_owner_under_rls(
     alices_execution.nodes.filter(pk=root.pk).update(
         next_attempt_at=timezone.now() - timedelta(minutes=1)
     )
+    # The last node holds the fixture's seeded output: keep the engine from running it next.
+    alices_execution.nodes.exclude(pk=root.pk).update(status="skipped")
     as_app_role(bob.pk)  # whatever the connection acted as before, the engine acts as Alice
 
     outcome = node_run(execution_id=str(alices_execution.pk), node_id=root.node_id, attempt=1)

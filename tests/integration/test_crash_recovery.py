@@ -141,7 +141,7 @@ def test_ready_nodes_are_relayed_when_the_broker_was_unreachable_at_start(
             user, [transform("a", 1), transform("b", 2)], [edge("a", "b")]
         )  # still succeeds
         root = NodeExecution.objects.get(execution=execution, node_id="a")
-        assert (root.status, root.published_at) == (NodeStatus.READY, None)
+        assert root.status == NodeStatus.READY  # nobody could be told; the ledger remembers
     finally:
         use_broker(broker_url)
 

@@ -18,37 +18,53 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def waiting_root() -> NodeExecution:
-    """A ready root whose message went out an hour ago and was never claimed."""
+def ready_root() -> NodeExecution:
+    """A ready root nobody has claimed (on_commit never runs here, so nothing was published)."""
     owner = get_user_model().objects.create_user(username="relay")
     workflow = workflow_create(owner_id=owner.pk, name="relay", graph=chain(2))
-    execution, _ = execution_start(
-        owner_id=owner.pk, workflow=workflow
-    )  # on_commit never runs here
-    an_hour_ago = timezone.now() - timedelta(hours=1)
-    NodeExecution.objects.filter(execution=execution, node_id="n0").update(
-        published_at=an_hour_ago, next_attempt_at=an_hour_ago
-    )
+    execution, _ = execution_start(owner_id=owner.pk, workflow=workflow)
     return NodeExecution.objects.get(execution=execution, node_id="n0")
 
 
-def test_a_lost_message_is_republished_once_per_period(waiting_root: NodeExecution) -> None:
-    first = sqlfile.fetch_all("nodes_republish_unclaimed", after_seconds=60, limit=10)
-    again = sqlfile.fetch_all("nodes_republish_unclaimed", after_seconds=60, limit=10)
-
-    assert [(str(row[0]), row[1], row[2]) for row in first] == [
-        (str(waiting_root.execution_id), "n0", 1)
-    ]
-    assert again == []  # a queue backlog is not flooded with copies every relay pass
-
-
-def test_never_published_nodes_wait_out_the_grace_period(waiting_root: NodeExecution) -> None:
-    NodeExecution.objects.filter(id=waiting_root.id).update(published_at=None)
-
-    assert sqlfile.fetch_all("nodes_unpublished", grace_seconds=3600, limit=10) == []
-    NodeExecution.objects.filter(id=waiting_root.id).update(
-        updated_at=timezone.now() - timedelta(hours=2)
+def take(grace_seconds: int = 5, period_seconds: int = 60) -> list[str]:
+    rows = sqlfile.fetch_all(
+        "nodes_relay_take", grace_seconds=grace_seconds, period_seconds=period_seconds, limit=10
     )
-    assert [
-        row[1] for row in sqlfile.fetch_all("nodes_unpublished", grace_seconds=3600, limit=10)
-    ] == ["n0"]
+    return [row[1] for row in rows]
+
+
+def test_a_node_ready_just_now_is_left_to_its_message(ready_root: NodeExecution) -> None:
+    assert take(grace_seconds=3600) == []
+
+
+def test_an_unclaimed_node_is_relayed_once_per_period(ready_root: NodeExecution) -> None:
+    an_hour_ago = timezone.now() - timedelta(hours=1)
+    NodeExecution.objects.filter(id=ready_root.id).update(next_attempt_at=an_hour_ago)
+
+    assert take() == ["n0"]
+    assert take() == []  # a queue backlog is not flooded with copies on every pass
+    NodeExecution.objects.filter(id=ready_root.id).update(relayed_at=an_hour_ago)
+    assert take() == ["n0"]  # a full period later, it goes out again
+
+
+def test_a_run_the_broker_refused_is_taken_on_the_next_pass(ready_root: NodeExecution) -> None:
+    NodeExecution.objects.filter(id=ready_root.id).update(
+        next_attempt_at=timezone.now() - timedelta(hours=1)
+    )
+    assert take() == ["n0"]
+
+    sqlfile.execute(
+        "nodes_relay_release",
+        execution_ids=[str(ready_root.execution_id)],
+        node_ids=["n0"],
+        attempts=[1],
+    )
+
+    assert take() == ["n0"]
+
+
+def test_waiting_children_are_not_relayed(ready_root: NodeExecution) -> None:
+    NodeExecution.objects.filter(execution_id=ready_root.execution_id).update(
+        next_attempt_at=timezone.now() - timedelta(hours=1)
+    )
+    assert take() == ["n0"]  # n1 is pending, not ready

@@ -35,11 +35,11 @@ def run(context: NodeContext) -> Any:
     for stream, text in (("stdout", result.stdout), ("stderr", result.stderr)):
         if text:
             context.log(f"[{stream}] {text}")
-    error = result.error
-    if error is not None:
+    failure = result.error
+    if failure is not None:
         # The user's own traceback (the jail strips its frames), or a limit's clear message.
-        detail = getattr(error, "traceback", "") or f"{error.kind}: {error.message}"
-        raise NodeError(detail.rstrip(), retryable=error.retryable)
+        detail = getattr(failure, "traceback", "") or f"{failure.kind}: {failure.message}"
+        raise NodeError(detail.rstrip(), retryable=failure.retryable)
     return result.output
 
 
