@@ -138,11 +138,11 @@ ZZYRA_DISPATCHER = os.environ.get(
 ZZYRA_INPROCESS_THREADS = env_int("ZZYRA_INPROCESS_THREADS", 8)
 # "classic" durable queues for one broker; "quorum" for a RabbitMQ cluster.
 ZZYRA_QUEUE_TYPE = os.environ.get("ZZYRA_QUEUE_TYPE", "classic")
-# A ready node whose message was not confirmed published this long ago is published again.
+# A ready node due this long ago that nobody claimed is published again by the relay.
 ZZYRA_RELAY_GRACE_SECONDS = env_int("ZZYRA_RELAY_GRACE_SECONDS", 5)
 ZZYRA_RELAY_INTERVAL_SECONDS = env_int("ZZYRA_RELAY_INTERVAL_SECONDS", 2)
-# A ready node published this long ago but never claimed is published again (a lost message).
-ZZYRA_REPUBLISH_AFTER_SECONDS = env_int("ZZYRA_REPUBLISH_AFTER_SECONDS", 300)
+# ... and not again for this long (a backlog is not flooded with copies).
+ZZYRA_REPUBLISH_AFTER_SECONDS = env_int("ZZYRA_REPUBLISH_AFTER_SECONDS", 30)
 # A running node whose heartbeat is older than its stale limit is taken back by the sweeper.
 ZZYRA_STALE_SECONDS = env_int("ZZYRA_STALE_SECONDS", 300)
 # Per node type overrides, as JSON: {"http": 120}.
