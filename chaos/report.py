@@ -75,7 +75,7 @@ def _unfinished(sweep_window_seconds: float) -> tuple[int, int, list[dict[str, A
         "SELECT e.id, e.status, e.idempotency_key, "
         "  extract(epoch FROM now() - max(greatest(n.updated_at, n.heartbeat_at))), "
         "  json_agg(json_build_object('node', n.node_id, 'status', n.status, "
-        "    'attempt', n.attempt, 'worker', n.worker, 'published_at', n.published_at, "
+        "    'attempt', n.attempt, 'worker', n.worker, 'relayed_at', n.relayed_at, "
         "    'heartbeat_at', n.heartbeat_at, 'error', left(n.error, 200)) ORDER BY n.node_id) "
         "FROM workflow_executions e JOIN node_executions n ON n.execution_id = e.id "
         "WHERE e.idempotency_key LIKE %(prefix)s "
