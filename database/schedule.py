@@ -13,6 +13,7 @@ NIGHTLY_JOBS = {
     # name: (task, hour, minute)
     "zzyra: create log partitions ahead": ("database.log_partitions_ensure", 0, 10),
     "zzyra: drop log partitions past retention": ("database.log_partitions_prune", 0, 20),
+    "zzyra: prune execution payloads past retention": ("executions.payloads_prune", 0, 30),
 }
 
 

@@ -119,6 +119,8 @@ class WorkflowExecution(models.Model):
     duration_ms = models.BigIntegerField(null=True, blank=True)
     # Set once by a cancel; running nodes abort, nothing new starts, the end is `cancelled`.
     cancel_requested_at = models.DateTimeField(null=True, blank=True)
+    # Set when retention removed the input, output and node payloads (the record stays).
+    payloads_pruned_at = models.DateTimeField(null=True, blank=True)
     cancelled_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -8,7 +8,7 @@ from celery import shared_task
 from django.conf import settings
 from django.db import DatabaseError, close_old_connections
 
-from executions import engine, services
+from executions import engine, retention, services
 
 logger = logging.getLogger("zzyra.tasks")
 
@@ -32,6 +32,11 @@ def relay() -> int:
         grace_seconds=settings.ZZYRA_RELAY_GRACE_SECONDS,
         republish_after_seconds=settings.ZZYRA_REPUBLISH_AFTER_SECONDS,
     )
+
+
+@shared_task(name="executions.payloads_prune", ignore_result=True)
+def payloads_prune() -> int:
+    return retention.execution_payloads_prune(retention_days=settings.ZZYRA_PAYLOAD_RETENTION_DAYS)
 
 
 @shared_task(name="executions.sweep", ignore_result=True)

@@ -154,6 +154,8 @@ ZZYRA_HEARTBEAT_INTERVAL_SECONDS = env_int("ZZYRA_HEARTBEAT_INTERVAL_SECONDS", 1
 # How often running nodes look for a cancellation of their execution (one query per process).
 ZZYRA_CANCEL_POLL_SECONDS = float(os.environ.get("ZZYRA_CANCEL_POLL_SECONDS", "1"))
 ZZYRA_SWEEP_INTERVAL_SECONDS = env_int("ZZYRA_SWEEP_INTERVAL_SECONDS", 30)
+# Finished executions older than this lose their payloads (inputs, outputs); the record stays.
+ZZYRA_PAYLOAD_RETENTION_DAYS = env_int("ZZYRA_PAYLOAD_RETENTION_DAYS", 90)
 
 # Pauses: the scan resumes due timers and expiries this often (beat job), so a delay fires
 # within about two intervals of its due time.
