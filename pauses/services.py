@@ -22,6 +22,8 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from audit.models import AuditAction
+from audit.services import audit_record
 from database.acting import acting_user_id, acting_user_of_execution, acting_user_set
 from database.roles import maintenance_role
 from executions import pause_transitions
@@ -383,6 +385,15 @@ def _resume_node(pause: WorkflowPause, **resume: Any) -> Completion:
             pause_id=pause.id,
             **resume,
         )
+        if completion.outcome not in ("already_resumed", "stale"):
+            # Security-relevant: who let a waiting run go on, and how (DESIGN.md, audit).
+            audit_record(
+                action=AuditAction.PAUSE_RESUME,
+                actor_id=resume.get("resumed_by_id"),
+                target_type="workflow_pause",
+                target_id=pause.id,
+                detail={"decision": resume.get("decision"), "via": resume.get("resumed_via")},
+            )
         publish_on_commit(completion.runs)
     if completion.outcome == "already_resumed":
         raise PauseAlreadyResumed(_already_resumed_message(_pause(pause.id)))

@@ -23,6 +23,7 @@ from django.db import close_old_connections
 from django.test import Client
 from rest_framework.test import APIClient
 
+from audit.models import AuditLog
 from executions.models import WorkflowExecution
 from executions.services import execution_start
 from pauses.models import ExternalEvent, WorkflowPause
@@ -230,6 +231,11 @@ def test_an_approver_approves_through_rest_and_the_approved_branch_runs(start, u
     assert shown["resumed_by"] == approver.username and shown["resumed_at"]
     again = api_for(user).post(f"/api/pauses/{pause.id}/reject/", {}, format="json")
     assert again.status_code == 409 and "already resumed" in again.json()["detail"]
+    # The decision is in the append-only audit trail, once.
+    audited = AuditLog.objects.filter(action="pause_resume", target_id=str(pause.id))
+    assert [(entry.actor_id, entry.detail["decision"]) for entry in audited] == [
+        (approver.pk, "approved")
+    ]
 
 
 def test_a_group_approver_rejects_with_the_management_command(start):
