@@ -91,7 +91,6 @@ class InProcessDispatcher:
 
     def __init__(self, threads: int) -> None:
         self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="zzyra-node")
-        self._lock = threading.Lock()
 
     def publish(self, runs: Sequence[NodeRun]) -> list[NodeRun]:
         for run in runs:
