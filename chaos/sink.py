@@ -124,13 +124,22 @@ def _handler(sink: IdempotentSink) -> type[BaseHTTPRequestHandler]:
             raw = self.rfile.read(length) if length else b""
             try:
                 body = json.loads(raw) if raw else None
-            except json.JSONDecodeError:
+            except (json.JSONDecodeError, UnicodeDecodeError):
                 body = None
+            if len(raw) < length or not isinstance(body, dict):
+                # A request cut off mid-body (its sender was killed while writing it) is
+                # refused and not remembered under its key, as a real idempotent API would:
+                # the retry with the same key then applies the real operation.
+                self._reply(400, {"error": "incomplete or malformed request body"})
+                return
             response = sink.handle(self.headers.get("Idempotency-Key"), body)
             if sink.reply_delay_max_seconds > 0:
                 time.sleep(random.uniform(0, sink.reply_delay_max_seconds))
-            data = json.dumps(response).encode()
-            self.send_response(200)
+            self._reply(200, response)
+
+        def _reply(self, status: int, payload: dict[str, Any]) -> None:
+            data = json.dumps(payload).encode()
+            self.send_response(status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
