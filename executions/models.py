@@ -258,7 +258,8 @@ class LogLevel(models.TextChoices):
 
 
 class ExecutionLog(models.Model):
-    """Append-only. Keyed by (id, created_at) in spirit so it can be partitioned by month."""
+    """Append-only; partitioned by month on created_at, keyed (id, created_at) in the database
+    (database/sql/partitions.sql), with retention by whole partitions."""
 
     id = models.BigAutoField(primary_key=True)
     execution = models.ForeignKey(
