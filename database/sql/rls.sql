@@ -3,9 +3,12 @@
 -- current_setting('zzyra.user_id'), set per transaction (database/acting.py); operators are
 -- staff users and get explicit read policies, never a bypass.
 -- Helpers are called as scalar subqueries, `(SELECT zzyra_acting_user_id())`, so they are
--- evaluated once per statement (an InitPlan) rather than once per row; ownership through a
--- parent row is an inline EXISTS on its primary key. Each policy block first drops the
--- policies of its tables, so a later migration can run it again to change them.
+-- evaluated once per statement (an InitPlan) rather than once per row. Ownership through a
+-- parent row is a correlated scalar subquery on the parent's primary key: one index probe per
+-- row. (An EXISTS there let the planner hash every row the user owns, once per statement, a
+-- cost that grows with the user's history; a scalar subquery cannot be planned that way.)
+-- Each policy block first drops the policies of its tables, so a later migration can run it
+-- again to change them.
 
 -- name: rls_functions
 -- Helpers the policies share; the SECURITY DEFINER ones read past RLS for one narrow fact.
@@ -55,10 +58,10 @@ CREATE POLICY operator_read ON workflows FOR SELECT TO zzyra_app
 ALTER TABLE workflow_versions ENABLE ROW LEVEL SECURITY;
 ALTER TABLE workflow_versions FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant ON workflow_versions TO zzyra_app
-    USING (EXISTS (SELECT 1 FROM workflows w
-                   WHERE w.id = workflow_id AND w.owner_id = (SELECT zzyra_acting_user_id())))
-    WITH CHECK (EXISTS (SELECT 1 FROM workflows w
-                        WHERE w.id = workflow_id AND w.owner_id = (SELECT zzyra_acting_user_id())));
+    USING ((SELECT w.owner_id FROM workflows w WHERE w.id = workflow_id)
+           = (SELECT zzyra_acting_user_id()))
+    WITH CHECK ((SELECT w.owner_id FROM workflows w WHERE w.id = workflow_id)
+                = (SELECT zzyra_acting_user_id()));
 CREATE POLICY operator_read ON workflow_versions FOR SELECT TO zzyra_app
     USING ((SELECT zzyra_acting_user_is_staff()));
 
@@ -75,10 +78,10 @@ CREATE POLICY maintenance_read ON workflow_executions FOR SELECT TO zzyra_mainte
 ALTER TABLE node_executions ENABLE ROW LEVEL SECURITY;
 ALTER TABLE node_executions FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant ON node_executions TO zzyra_app
-    USING (EXISTS (SELECT 1 FROM workflow_executions e
-                   WHERE e.id = execution_id AND e.owner_id = (SELECT zzyra_acting_user_id())))
-    WITH CHECK (EXISTS (SELECT 1 FROM workflow_executions e
-                   WHERE e.id = execution_id AND e.owner_id = (SELECT zzyra_acting_user_id())));
+    USING ((SELECT e.owner_id FROM workflow_executions e WHERE e.id = execution_id)
+           = (SELECT zzyra_acting_user_id()))
+    WITH CHECK ((SELECT e.owner_id FROM workflow_executions e WHERE e.id = execution_id)
+                = (SELECT zzyra_acting_user_id()));
 CREATE POLICY operator_read ON node_executions FOR SELECT TO zzyra_app
     USING ((SELECT zzyra_acting_user_is_staff()));
 CREATE POLICY maintenance_read ON node_executions FOR SELECT TO zzyra_maintenance
@@ -89,48 +92,46 @@ CREATE POLICY maintenance_update ON node_executions FOR UPDATE TO zzyra_maintena
 ALTER TABLE node_inputs ENABLE ROW LEVEL SECURITY;
 ALTER TABLE node_inputs FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant ON node_inputs TO zzyra_app
-    USING (EXISTS (SELECT 1 FROM node_executions n
-                   JOIN workflow_executions e ON e.id = n.execution_id
-                   WHERE n.id = node_execution_id
-                     AND e.owner_id = (SELECT zzyra_acting_user_id())))
-    WITH CHECK (EXISTS (SELECT 1 FROM node_executions n
-                   JOIN workflow_executions e ON e.id = n.execution_id
-                   WHERE n.id = node_execution_id
-                     AND e.owner_id = (SELECT zzyra_acting_user_id())));
+    USING ((SELECT e.owner_id FROM node_executions n
+            JOIN workflow_executions e ON e.id = n.execution_id WHERE n.id = node_execution_id)
+           = (SELECT zzyra_acting_user_id()))
+    WITH CHECK ((SELECT e.owner_id FROM node_executions n
+                 JOIN workflow_executions e ON e.id = n.execution_id
+                 WHERE n.id = node_execution_id)
+                = (SELECT zzyra_acting_user_id()));
 CREATE POLICY operator_read ON node_inputs FOR SELECT TO zzyra_app
     USING ((SELECT zzyra_acting_user_is_staff()));
 
 ALTER TABLE node_outputs ENABLE ROW LEVEL SECURITY;
 ALTER TABLE node_outputs FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant ON node_outputs TO zzyra_app
-    USING (EXISTS (SELECT 1 FROM node_executions n
-                   JOIN workflow_executions e ON e.id = n.execution_id
-                   WHERE n.id = node_execution_id
-                     AND e.owner_id = (SELECT zzyra_acting_user_id())))
-    WITH CHECK (EXISTS (SELECT 1 FROM node_executions n
-                   JOIN workflow_executions e ON e.id = n.execution_id
-                   WHERE n.id = node_execution_id
-                     AND e.owner_id = (SELECT zzyra_acting_user_id())));
+    USING ((SELECT e.owner_id FROM node_executions n
+            JOIN workflow_executions e ON e.id = n.execution_id WHERE n.id = node_execution_id)
+           = (SELECT zzyra_acting_user_id()))
+    WITH CHECK ((SELECT e.owner_id FROM node_executions n
+                 JOIN workflow_executions e ON e.id = n.execution_id
+                 WHERE n.id = node_execution_id)
+                = (SELECT zzyra_acting_user_id()));
 CREATE POLICY operator_read ON node_outputs FOR SELECT TO zzyra_app
     USING ((SELECT zzyra_acting_user_is_staff()));
 
 ALTER TABLE execution_logs ENABLE ROW LEVEL SECURITY;
 ALTER TABLE execution_logs FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant ON execution_logs TO zzyra_app
-    USING (EXISTS (SELECT 1 FROM workflow_executions e
-                   WHERE e.id = execution_id AND e.owner_id = (SELECT zzyra_acting_user_id())))
-    WITH CHECK (EXISTS (SELECT 1 FROM workflow_executions e
-                   WHERE e.id = execution_id AND e.owner_id = (SELECT zzyra_acting_user_id())));
+    USING ((SELECT e.owner_id FROM workflow_executions e WHERE e.id = execution_id)
+           = (SELECT zzyra_acting_user_id()))
+    WITH CHECK ((SELECT e.owner_id FROM workflow_executions e WHERE e.id = execution_id)
+                = (SELECT zzyra_acting_user_id()));
 CREATE POLICY operator_read ON execution_logs FOR SELECT TO zzyra_app
     USING ((SELECT zzyra_acting_user_is_staff()));
 
 ALTER TABLE node_logs ENABLE ROW LEVEL SECURITY;
 ALTER TABLE node_logs FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant ON node_logs TO zzyra_app
-    USING (EXISTS (SELECT 1 FROM workflow_executions e
-                   WHERE e.id = execution_id AND e.owner_id = (SELECT zzyra_acting_user_id())))
-    WITH CHECK (EXISTS (SELECT 1 FROM workflow_executions e
-                   WHERE e.id = execution_id AND e.owner_id = (SELECT zzyra_acting_user_id())));
+    USING ((SELECT e.owner_id FROM workflow_executions e WHERE e.id = execution_id)
+           = (SELECT zzyra_acting_user_id()))
+    WITH CHECK ((SELECT e.owner_id FROM workflow_executions e WHERE e.id = execution_id)
+                = (SELECT zzyra_acting_user_id()));
 CREATE POLICY operator_read ON node_logs FOR SELECT TO zzyra_app
     USING ((SELECT zzyra_acting_user_is_staff()));
 -- Partitions are tables of their own: forced RLS without a policy hides them from direct use.
