@@ -98,8 +98,12 @@ def _check_in(field: str, choices: type[models.TextChoices]) -> models.Q:
 
 class WorkflowExecution(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    # No index of its own: execution_owner_created leads with owner_id.
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="executions"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="executions",
+        db_index=False,
     )
     workflow = models.ForeignKey(Workflow, on_delete=models.CASCADE, related_name="executions")
     version = models.ForeignKey(
@@ -149,7 +153,11 @@ class WorkflowExecution(models.Model):
 
 class NodeExecution(models.Model):
     id = models.BigAutoField(primary_key=True)
-    execution = models.ForeignKey(WorkflowExecution, on_delete=models.CASCADE, related_name="nodes")
+    # No index of its own: every update of a node row writes every index, and the unique
+    # (execution_id, node_id) index already serves lookups by execution.
+    execution = models.ForeignKey(
+        WorkflowExecution, on_delete=models.CASCADE, related_name="nodes", db_index=False
+    )
     node_id = models.CharField(max_length=200)
     node_type = models.CharField(max_length=64)
     queue = models.CharField(max_length=32)
