@@ -1,8 +1,9 @@
 """Audit records for actions that Django or the ORM announce by signal.
 
 Logins, logouts and failed logins come from django.contrib.auth; role changes (staff or
-superuser flags, groups, permissions) from saves of the user model; workflow and execution
-lifecycle from their models, so no path that creates or deletes them can skip the trail.
+superuser flags, groups, permissions) from saves of the user model; workflow lifecycle from
+its model, so no path that creates or deletes one can skip the trail. Executions are started in
+one place, executions.services.execution_start, which writes its audit record itself.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from django.dispatch import receiver
 
 from audit.models import AuditAction
 from audit.services import audit_record
-from executions.models import WorkflowExecution
 from workflows.models import Workflow
 
 User = get_user_model()
@@ -128,19 +128,6 @@ def _workflow_deleted(sender: Any, instance: Workflow, **_: Any) -> None:
         target_id=instance.pk,
         detail={"name": instance.name},
     )
-
-
-@receiver(post_save, sender=WorkflowExecution, dispatch_uid="audit.execution_started")
-def _execution_started(sender: Any, instance: WorkflowExecution, created: bool, **_: Any) -> None:
-    if created:
-        audit_record(
-            action=AuditAction.EXECUTION_START,
-            actor_id=instance.owner_id,
-            subject_user_id=instance.owner_id,
-            target_type="execution",
-            target_id=instance.pk,
-            detail={"workflow": str(instance.workflow_id), "trigger": instance.trigger},
-        )
 
 
 def _acting_user_id() -> int | None:

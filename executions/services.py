@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import logging
+import uuid
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.db import transaction
+from psycopg.types.json import Jsonb
 
 from audit.models import AuditAction
 from audit.services import audit_record
@@ -21,10 +22,7 @@ from executions.exceptions import (
     WorkflowHasNoVersion,
 )
 from executions.models import (
-    ExecutionLog,
     ExecutionStatus,
-    NodeExecution,
-    NodeStatus,
     WorkflowExecution,
 )
 from executions.plans import plan_get
@@ -41,71 +39,79 @@ def execution_start(
     idempotency_key: str | None = None,
     trigger: str = "api",
 ) -> tuple[WorkflowExecution, bool]:
-    """Write the execution and its node rows in one transaction; publish roots after commit.
+    """Write the execution, its node rows, its first log line and its audit record in one
+    transaction; publish the roots after commit.
 
-    Returns (execution, created). The same idempotency key twice returns the first execution.
+    Returns (execution, created). The same idempotency key twice returns the first execution,
+    also when two starts race: the second waits on the key's unique index, then finds the
+    first. This is the hot path of every start, so it is a few statements of plain SQL.
     """
     version = workflow.versions.order_by("-number").only("id", "number").first()
     if version is None:
         raise WorkflowHasNoVersion(f"workflow {workflow.name!r} has no saved graph")
     plan = plan_get(version.id)
-    if idempotency_key:
-        existing = _execution_for_key(owner_id, idempotency_key, workflow)
-        if existing is not None:
-            return existing, False
-    now = timezone.now()
-    stale_limits = settings.ZZYRA_STALE_SECONDS_BY_TYPE
-    try:
-        with transaction.atomic():
-            execution = WorkflowExecution.objects.create(
-                owner_id=owner_id,
-                workflow=workflow,
-                version_id=version.id,
-                status=ExecutionStatus.PENDING,
-                input=input if input is not None else {},
-                trigger=trigger,
-                idempotency_key=idempotency_key or None,
-            )
-            NodeExecution.objects.bulk_create(
-                NodeExecution(
-                    execution=execution,
-                    node_id=node_id,
-                    node_type=node.type.name,
-                    queue=node.type.queue,
-                    status=NodeStatus.READY if not node.parents else NodeStatus.PENDING,
-                    next_attempt_at=now if not node.parents else None,
-                    max_attempts=node.retry.max_attempts,
-                    join_mode=node.join,
-                    unfinished_parents=len(node.parents),
-                    stale_after_seconds=stale_limits.get(
-                        node.type.name, settings.ZZYRA_STALE_SECONDS
-                    ),
-                )
-                for node_id, node in plan.nodes.items()
-            )
-            ExecutionLog.objects.create(
-                execution=execution,
-                event="execution_started",
-                message=f"started {workflow.name!r} v{version.number} by {trigger}",
-            )
-            runs = [
+    execution = WorkflowExecution(
+        id=uuid.uuid4(),
+        owner_id=owner_id,
+        workflow_id=workflow.id,
+        version_id=version.id,
+        status=ExecutionStatus.PENDING,
+        input=input if input is not None else {},
+        trigger=trigger,
+        idempotency_key=idempotency_key or None,
+    )
+    # No savepoint: inside a request's transaction any error here fails the whole request.
+    with transaction.atomic(savepoint=False):
+        inserted = sqlfile.fetch_one(
+            "execution_insert",
+            execution_id=execution.id,
+            owner_id=owner_id,
+            workflow_id=workflow.id,
+            version_id=version.id,
+            input=Jsonb(execution.input),
+            trigger=trigger,
+            idempotency_key=execution.idempotency_key,
+        )
+        if inserted is None:
+            return _execution_for_key(owner_id, str(idempotency_key), workflow), False
+        nodes = plan.nodes.values()
+        stale_limits = settings.ZZYRA_STALE_SECONDS_BY_TYPE
+        sqlfile.execute(
+            "execution_nodes_insert",
+            execution_id=execution.id,
+            node_ids=[node.id for node in nodes],
+            node_types=[node.type.name for node in nodes],
+            queues=[node.type.queue for node in nodes],
+            max_attempts=[node.retry.max_attempts for node in nodes],
+            join_modes=[node.join for node in nodes],
+            parents=[len(node.parents) for node in nodes],
+            stale_after_seconds=[
+                stale_limits.get(node.type.name, settings.ZZYRA_STALE_SECONDS) for node in nodes
+            ],
+            message=f"started {workflow.name!r} v{version.number} by {trigger}",
+        )
+        audit_record(
+            action=AuditAction.EXECUTION_START,
+            actor_id=owner_id,
+            subject_user_id=owner_id,
+            target_type="execution",
+            target_id=execution.id,
+            detail={"workflow": str(workflow.id), "trigger": trigger},
+        )
+        publish_on_commit(
+            [
                 NodeRun(str(execution.id), root, 1, plan.nodes[root].type.queue)
                 for root in plan.roots
             ]
-            publish_on_commit(runs)
-    except IntegrityError:
-        # Two starts raced with the same key: the other one won, return its execution.
-        if idempotency_key:
-            existing = _execution_for_key(owner_id, idempotency_key, workflow)
-            if existing is not None:
-                return existing, False
-        raise
+        )
+    execution.created_at = inserted[0]
+    execution._state.adding = False  # a row in the database now, as if loaded from it
     return execution, True
 
 
-def _execution_for_key(owner_id: int, key: str, workflow: Workflow) -> WorkflowExecution | None:
-    existing = WorkflowExecution.objects.filter(owner_id=owner_id, idempotency_key=key).first()
-    if existing is not None and existing.workflow_id != workflow.id:
+def _execution_for_key(owner_id: int, key: str, workflow: Workflow) -> WorkflowExecution:
+    existing = WorkflowExecution.objects.get(owner_id=owner_id, idempotency_key=key)
+    if existing.workflow_id != workflow.id:
         raise IdempotencyKeyReused(
             f"Idempotency-Key {key!r} already started an execution of another workflow"
         )
