@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from database.acting import acting_user_of_execution
 from executions import sqlfile, transitions
-from executions.dispatch import NodeRun, dispatcher, publish_on_commit
+from executions.dispatch import NodeRun, publish_on_commit
 from executions.heartbeat import leases
 from executions.models import LogLevel, NodeStatus
 from executions.plans import plan_get
@@ -38,6 +38,8 @@ def worker_name() -> str:
 
 @dataclass(frozen=True)
 class ClaimedRun:
+    execution_id: str
+    attempt: int
     plan: GraphPlan
     node: PlanNode
     claim: transitions.Claim
@@ -55,28 +57,30 @@ def node_run(*, execution_id: str, node_id: str, attempt: int) -> str:
     """Run one attempt of one node, then the child it made ready on the same queue, if any.
 
     Running that child here, instead of publishing it and waiting for a worker to receive it,
-    saves a broker round trip per hop of a chain. It is safe: the child is claimed by the same
-    compare-and-set as a message would, and if this process dies first the child is ready in
-    the ledger and the relay publishes it. Returns the first node's outcome, for logs and
-    tests: succeeded, retrying, failed, cancelled, paused, stale, duplicate, early or unknown.
+    saves a broker round trip per hop of a chain; claiming it in the transaction that records
+    its parent's outcome saves a transaction. It is safe: the child is claimed by the same
+    compare-and-set as a message would, and if this process dies before running it, it is a
+    running node without heartbeats, which the sweeper takes back. Returns the first node's
+    outcome, for logs and tests: succeeded, retrying, failed, cancelled, paused, stale,
+    duplicate, early or unknown.
     """
-    outcome, follow_up = _run_one(execution_id, node_id, attempt)
-    for _ in range(INLINE_HOPS):
-        if follow_up is None:
-            break
-        _, follow_up = _run_one(execution_id, follow_up.node_id, follow_up.attempt)
-    if follow_up is not None:
-        dispatcher().publish([follow_up])
-    return outcome
-
-
-def _run_one(execution_id: str, node_id: str, attempt: int) -> tuple[str, NodeRun | None]:
     with transaction.atomic():
         acting_user_of_execution(execution_id)  # RLS: the owner's rows only
         claimed = _claim(execution_id, node_id, attempt)
-        if isinstance(claimed, str):
-            return claimed, None
+    if isinstance(claimed, str):
+        return claimed
+    outcome, claimed_next = _run_claimed(claimed, inline=True)
+    hops = 1
+    while claimed_next is not None:
+        _, claimed_next = _run_claimed(claimed_next, inline=hops < INLINE_HOPS)
+        hops += 1
+    return outcome
 
+
+def _run_claimed(claimed: ClaimedRun, *, inline: bool) -> tuple[str, ClaimedRun | None]:
+    """Runs a claimed node and records its outcome; with `inline`, claims in the same
+    transaction the first child it made ready on this queue, to run next in this process."""
+    execution_id, attempt = claimed.execution_id, claimed.attempt
     logs: list[tuple[str, str]] = []
     with leases.hold(claimed.claim.node_execution_id) as cancelled:
         output, error = _execute(claimed, execution_id, attempt, logs, cancelled)
@@ -84,9 +88,15 @@ def _run_one(execution_id: str, node_id: str, attempt: int) -> tuple[str, NodeRu
     with transaction.atomic():
         acting_user_of_execution(execution_id)
         completion = _record_outcome(claimed, execution_id, attempt, output, error, logs)
-        follow_up = _follow_up(completion.runs, queue=claimed.node.type.queue)
-        publish_on_commit([run for run in completion.runs if run is not follow_up])
-    return completion.outcome, follow_up
+        follow_up = _follow_up(completion.runs, queue=claimed.node.type.queue) if inline else None
+        claimed_next = None
+        if follow_up is not None:
+            child = _claim(execution_id, follow_up.node_id, follow_up.attempt)
+            claimed_next = child if isinstance(child, ClaimedRun) else None
+        publish_on_commit(
+            [run for run in completion.runs if claimed_next is None or run is not follow_up]
+        )
+    return completion.outcome, claimed_next
 
 
 def _follow_up(runs: list[NodeRun], *, queue: str) -> NodeRun | None:
@@ -122,7 +132,7 @@ def _claim(execution_id: str, node_id: str, attempt: int) -> ClaimedRun | str:
         config=config,
         parents={parent: outputs.get(parent) for parent in node.parents},
     )
-    return ClaimedRun(plan, node, claim, config, template_context, problem)
+    return ClaimedRun(execution_id, attempt, plan, node, claim, config, template_context, problem)
 
 
 def _render_config(
