@@ -54,49 +54,84 @@ INLINE_HOPS = 100
 
 
 def node_run(*, execution_id: str, node_id: str, attempt: int) -> str:
-    """Run one attempt of one node, then the child it made ready on the same queue, if any.
+    """Run one attempt of one node, then the children it makes ready on the same queue.
 
-    Running that child here, instead of publishing it and waiting for a worker to receive it,
-    saves a broker round trip per hop of a chain; claiming it in the transaction that records
-    its parent's outcome saves a transaction. It is safe: the child is claimed by the same
-    compare-and-set as a message would, and if this process dies before running it, it is a
-    running node without heartbeats, which the sweeper takes back. Returns the first node's
-    outcome, for logs and tests: succeeded, retrying, failed, cancelled, paused, stale,
-    duplicate, early or unknown.
+    A node with external work (HTTP, a jail, a chain) runs between two short transactions, its
+    claim and its outcome (DESIGN.md invariant 8). A pure node (transform, condition) runs
+    inside the transaction that claims it and records its outcome: rolled back, it never ran.
+
+    A child made ready on this worker's queue is claimed in the transaction that recorded its
+    parent and run here next, instead of being published and received again: a broker round
+    trip and a transaction saved per hop. It is safe: the claim is the same compare-and-set a
+    message would make. If this process dies before running it, it is a running node without
+    heartbeats, which the sweeper takes back (or, for a pure child, the whole transaction rolls
+    back and the relay publishes its parent again).
+
+    Returns the first node's outcome, for logs and tests: succeeded, retrying, failed,
+    cancelled, paused, stale, duplicate, early or unknown.
     """
+    chain = _Chain()
     with transaction.atomic():
         acting_user_of_execution(execution_id)  # RLS: the owner's rows only
         claimed = _claim(execution_id, node_id, attempt)
-    if isinstance(claimed, str):
-        return claimed
-    outcome, claimed_next = _run_claimed(claimed, inline=True)
-    hops = 1
+        if isinstance(claimed, str):
+            return claimed
+        claimed_next = _run_pure(chain, claimed)
     while claimed_next is not None:
-        _, claimed_next = _run_claimed(claimed_next, inline=hops < INLINE_HOPS)
-        hops += 1
-    return outcome
+        claimed = claimed_next
+        logs: list[tuple[str, str]] = []
+        with leases.hold(claimed.claim.node_execution_id) as cancelled:
+            output, error = _execute(claimed, logs, cancelled)
+        with transaction.atomic():
+            acting_user_of_execution(execution_id)
+            claimed_next = _run_pure(chain, _record(chain, claimed, output, error, logs))
+    return chain.first_outcome
 
 
-def _run_claimed(claimed: ClaimedRun, *, inline: bool) -> tuple[str, ClaimedRun | None]:
-    """Runs a claimed node and records its outcome; with `inline`, claims in the same
-    transaction the first child it made ready on this queue, to run next in this process."""
-    execution_id, attempt = claimed.execution_id, claimed.attempt
-    logs: list[tuple[str, str]] = []
-    with leases.hold(claimed.claim.node_execution_id) as cancelled:
-        output, error = _execute(claimed, execution_id, attempt, logs, cancelled)
+class _Chain:
+    """The nodes one message ran: the first one's outcome, and how many hops so far."""
 
-    with transaction.atomic():
-        acting_user_of_execution(execution_id)
-        completion = _record_outcome(claimed, execution_id, attempt, output, error, logs)
-        follow_up = _follow_up(completion.runs, queue=claimed.node.type.queue) if inline else None
-        claimed_next = None
-        if follow_up is not None:
-            child = _claim(execution_id, follow_up.node_id, follow_up.attempt)
-            claimed_next = child if isinstance(child, ClaimedRun) else None
-        publish_on_commit(
-            [run for run in completion.runs if claimed_next is None or run is not follow_up]
-        )
-    return completion.outcome, claimed_next
+    def __init__(self) -> None:
+        self.first_outcome = ""
+        self.hops = 0
+
+    def recorded(self, outcome: str) -> None:
+        self.first_outcome = self.first_outcome or outcome
+        self.hops += 1
+
+
+def _run_pure(chain: _Chain, claimed: ClaimedRun | None) -> ClaimedRun | None:
+    """Runs claimed pure nodes here, in the caller's transaction, and records them; returns the
+    first claimed run that is not pure (to run outside the transaction), or None."""
+    while claimed is not None and claimed.node.type.pure:
+        logs: list[tuple[str, str]] = []
+        output, error = _execute(claimed, logs, threading.Event())
+        claimed = _record(chain, claimed, output, error, logs)
+    return claimed
+
+
+def _record(
+    chain: _Chain,
+    claimed: ClaimedRun,
+    output: Any,
+    error: NodeError | None,
+    logs: list[tuple[str, str]],
+) -> ClaimedRun | None:
+    """Records a node's outcome in the caller's transaction and claims the first child it made
+    ready on this queue, to run here next; every other ready child is published on commit."""
+    completion = _record_outcome(claimed, output, error, logs)
+    chain.recorded(completion.outcome)
+    follow_up = None
+    if chain.hops < INLINE_HOPS:
+        follow_up = _follow_up(completion.runs, queue=claimed.node.type.queue)
+    claimed_next = None
+    if follow_up is not None:
+        child = _claim(claimed.execution_id, follow_up.node_id, follow_up.attempt)
+        claimed_next = child if isinstance(child, ClaimedRun) else None
+    publish_on_commit(
+        [run for run in completion.runs if claimed_next is None or run is not follow_up]
+    )
+    return claimed_next
 
 
 def _follow_up(runs: list[NodeRun], *, queue: str) -> NodeRun | None:
@@ -149,14 +184,11 @@ def _render_config(
 
 
 def _execute(
-    claimed: ClaimedRun,
-    execution_id: str,
-    attempt: int,
-    logs: list[tuple[str, str]],
-    cancelled: threading.Event,
+    claimed: ClaimedRun, logs: list[tuple[str, str]], cancelled: threading.Event
 ) -> tuple[Any, NodeError | None]:
-    """The node's own work, outside any transaction. Never raises: every failure is a NodeError."""
-    node = claimed.node
+    """The node's own work (outside any transaction unless the node is pure). Never raises:
+    every failure is a NodeError."""
+    node, execution_id, attempt = claimed.node, claimed.execution_id, claimed.attempt
     if claimed.template_problem is not None or claimed.config is None:
         problem = claimed.template_problem
         return None, NodeError(
@@ -194,14 +226,9 @@ def _execute(
 
 
 def _record_outcome(
-    claimed: ClaimedRun,
-    execution_id: str,
-    attempt: int,
-    output: Any,
-    error: NodeError | None,
-    logs: list[tuple[str, str]],
+    claimed: ClaimedRun, output: Any, error: NodeError | None, logs: list[tuple[str, str]]
 ) -> transitions.Completion:
-    node = claimed.node
+    node, execution_id, attempt = claimed.node, claimed.execution_id, claimed.attempt
     common: dict[str, Any] = {
         "execution_id": execution_id,
         "node_id": node.id,

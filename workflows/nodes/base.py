@@ -65,6 +65,10 @@ class NodeType:
     # Config keys passed through untouched: neither rendered nor checked as templates (code).
     verbatim_fields: frozenset[str] = frozenset()
     default_retry: RetryPolicy = field(default_factory=RetryPolicy)
+    # A pure type computes its output from its config and inputs alone, quickly, touching
+    # nothing outside: the engine may run it inside the transaction that claims it and records
+    # its outcome, since rolling that transaction back undoes everything it did.
+    pure: bool = False
     # Given the output, which handles fire; None means every out-edge fires. In a set, None
     # stands for the edges without a sourceHandle.
     fired_handles: Callable[[Any], frozenset[str | None] | None] = field(

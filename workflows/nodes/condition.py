@@ -32,6 +32,7 @@ CONDITION = NodeType(
         "additionalProperties": False,
     },
     run=run,
+    pure=True,
     handles=frozenset({"true", "false"}),
     expression_fields=frozenset({"expression"}),
     fired_handles=fired_handles,

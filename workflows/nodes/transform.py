@@ -21,4 +21,5 @@ TRANSFORM = NodeType(
         "additionalProperties": False,
     },
     run=run,
+    pure=True,
 )
