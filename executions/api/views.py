@@ -21,7 +21,7 @@ from executions.exceptions import (
 )
 from executions.models import WorkflowExecution
 from workflows.models import Workflow
-from workflows.selectors import workflow_get
+from workflows.selectors import workflow_get, workflow_latest_version
 from zzyra.api import acting_user_id
 
 MAX_IDEMPOTENCY_KEY_LENGTH = 255
@@ -32,8 +32,15 @@ class ExecutionStartApi(APIView):
     201 for a new execution, 200 with the first one when the key was used before."""
 
     def post(self, request: Request, workflow_id: str) -> Response:
+        owner_id = acting_user_id(request)
+        version = workflow_latest_version(owner_id=owner_id, workflow_id=workflow_id)
         try:
-            workflow = workflow_get(owner_id=acting_user_id(request), workflow_id=workflow_id)
+            # Without a version, only the rare "exists but was never saved" needs another read.
+            workflow = (
+                version.workflow
+                if version
+                else workflow_get(owner_id=owner_id, workflow_id=workflow_id)
+            )
         except Workflow.DoesNotExist:
             return Response({"detail": "no such workflow"}, status=status.HTTP_404_NOT_FOUND)
         serializer = ExecutionStartSerializer(data=request.data)
@@ -46,8 +53,9 @@ class ExecutionStartApi(APIView):
             )
         try:
             execution, created = services.execution_start(
-                owner_id=acting_user_id(request),
+                owner_id=owner_id,
                 workflow=workflow,
+                version=version,
                 input=serializer.validated_data["input"],
                 idempotency_key=key,
                 trigger="api",
