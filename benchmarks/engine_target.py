@@ -12,9 +12,13 @@ HTTP request.
 
 from __future__ import annotations
 
+import http.client
+import json
 import threading
 from collections.abc import Sequence
+from http import HTTPStatus
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import psycopg
@@ -101,26 +105,45 @@ class EngineTarget:
         self.name = "engine"
         self.url = f"{api_url}/api/workflows/{workflow_id}/executions/"
         self.headers = {"Authorization": f"Token {token}"}
+        address = urlsplit(self.url)
+        self._host, self._port, self._path = (
+            address.hostname or "127.0.0.1",
+            address.port,
+            address.path,
+        )
+        self._request_headers = {**self.headers, "Content-Type": "application/json"}
         self.database_url = database_url
         self._local = threading.local()
-        self._clients: list[httpx.Client] = []
+        self._clients: list[http.client.HTTPConnection] = []
         self._clients_lock = threading.Lock()
         self._poll_connection: psycopg.Connection[Any] | None = None
 
-    def _client(self) -> httpx.Client:
+    def _client(self) -> http.client.HTTPConnection:
+        # The standard library's client, lighter than httpx: the load generator shares the
+        # machine's CPUs with the system under test.
         client = getattr(self._local, "client", None)
         if client is None:
-            client = httpx.Client(headers=self.headers, timeout=60)
+            client = http.client.HTTPConnection(self._host, self._port, timeout=60)
             self._local.client = client
             with self._clients_lock:
                 self._clients.append(client)
         return client
 
     def send(self, index: int) -> str:
-        response = self._client().post(self.url, json={"input": {"index": index}})
-        if response.status_code != httpx.codes.CREATED:
-            raise RuntimeError(f"HTTP {response.status_code}: {response.text[:200]}")
-        return str(response.json()["id"])
+        body = json.dumps({"input": {"index": index}})
+        client = self._client()
+        try:
+            client.request("POST", self._path, body, self._request_headers)
+            response = client.getresponse()
+            payload = response.read()
+        except (OSError, http.client.HTTPException):
+            client.close()  # reconnects on the next request
+            raise
+        if response.will_close:
+            client.close()
+        if response.status != HTTPStatus.CREATED:
+            raise RuntimeError(f"HTTP {response.status}: {payload[:200]!r}")
+        return str(json.loads(payload)["id"])
 
     def _connection(self) -> psycopg.Connection[Any]:
         if self._poll_connection is None or self._poll_connection.closed:
