@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.http import HttpRequest, HttpResponse
 
 from database.acting import acting_user_set
@@ -21,10 +21,12 @@ class ActingUserMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        inherited = connection.in_atomic_block
         with transaction.atomic():
-            # Explicitly anonymous first: a connection reused inside an outer transaction
-            # (tests) must not inherit the previous request's user.
-            acting_user_set(None)
+            if inherited:
+                # Explicitly anonymous first: a request run inside an outer transaction (tests)
+                # must not inherit the previous request's user. A new transaction has none.
+                acting_user_set(None)
             user = getattr(request, "user", None)
             if user is not None and user.is_authenticated:
                 acting_user_set(user.pk)

@@ -24,10 +24,13 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
         (SELECT is_staff AND is_active FROM auth_user WHERE id = zzyra_acting_user_id()), false)
 $$;
 -- Whose execution this is: a worker acts as the owner of the execution its message names.
+-- PL/pgSQL, not SQL: it keeps its query plan for the session, where a SQL function that cannot
+-- be inlined (a definer's) plans its query again on every call, twice per node run.
 CREATE OR REPLACE FUNCTION zzyra_execution_owner(execution uuid) RETURNS bigint
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
-    SELECT owner_id FROM workflow_executions WHERE id = execution
-$$;
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+BEGIN
+    RETURN (SELECT owner_id FROM workflow_executions WHERE id = execution);
+END $$;
 -- Drops every policy on the given tables (the blocks below then create them again).
 CREATE OR REPLACE FUNCTION zzyra_policies_drop(tables text[]) RETURNS void
 LANGUAGE plpgsql AS $$
