@@ -60,54 +60,61 @@ def node_run(*, execution_id: str, node_id: str, attempt: int) -> str:
     claim and its outcome (DESIGN.md invariant 8). A pure node (transform, condition) runs
     inside the transaction that claims it and records its outcome: rolled back, it never ran.
 
-    A child made ready on this worker's queue is claimed in the transaction that recorded its
-    parent and run here next, instead of being published and received again: a broker round
-    trip and a transaction saved per hop. It is safe: the claim is the same compare-and-set a
-    message would make. If this process dies before running it, it is a running node without
-    heartbeats, which the sweeper takes back (or, for a pure child, the whole transaction rolls
-    back and the relay publishes its parent again).
+    A child made ready on this worker's queue runs here next instead of being published and
+    received again, which saves a broker round trip per hop. A pure child is claimed and run in
+    the transaction that recorded its parent; any other child is claimed in a transaction of
+    its own, so until this process claims it, it is ready in the ledger and the relay publishes
+    it should the process die. Either way the claim is the compare-and-set a message would make.
 
     Returns the first node's outcome, for logs and tests: succeeded, retrying, failed,
     cancelled, paused, stale, duplicate, early or unknown.
     """
     chain = _Chain()
-    with transaction.atomic():
-        acting_user_of_execution(execution_id)  # RLS: the owner's rows only
-        claimed = _claim(execution_id, node_id, attempt)
-        if isinstance(claimed, str):
-            return claimed
-        claimed_next = _run_pure(chain, claimed)
-    while claimed_next is not None:
-        claimed = claimed_next
+    run: tuple[str, int] | None = (node_id, attempt)
+    while run is not None:
+        with transaction.atomic():
+            acting_user_of_execution(execution_id)  # RLS: the owner's rows only
+            claimed = _claim(execution_id, *run, known=chain.outputs)
+            if isinstance(claimed, str):
+                return chain.first_outcome or claimed
+            if claimed.node.type.pure:
+                run = _run_pure(chain, claimed)
+                continue
         logs: list[tuple[str, str]] = []
         with leases.hold(claimed.claim.node_execution_id) as cancelled:
             output, error = _execute(claimed, logs, cancelled)
         with transaction.atomic():
             acting_user_of_execution(execution_id)
-            claimed_next = _run_pure(chain, _record(chain, claimed, output, error, logs))
+            run = _run_pure(chain, _record(chain, claimed, output, error, logs))
     return chain.first_outcome
 
 
 class _Chain:
-    """The nodes one message ran: the first one's outcome, and how many hops so far."""
+    """The nodes one message ran: the first one's outcome, how many hops so far, and the
+    outputs they recorded (so a child run here next need not read them back)."""
 
     def __init__(self) -> None:
         self.first_outcome = ""
         self.hops = 0
+        self.outputs: dict[str, Any] = {}
 
-    def recorded(self, outcome: str) -> None:
+    def recorded(self, node_id: str, outcome: str, output: Any) -> None:
         self.first_outcome = self.first_outcome or outcome
         self.hops += 1
+        # A pause that ended at once (an event that came early) recorded another output.
+        if outcome == "succeeded" and not isinstance(output, PauseRequest):
+            # As the ledger holds it: through JSON, as a read back would return it.
+            self.outputs[node_id] = json.loads(json.dumps(output))
 
 
-def _run_pure(chain: _Chain, claimed: ClaimedRun | None) -> ClaimedRun | None:
-    """Runs claimed pure nodes here, in the caller's transaction, and records them; returns the
-    first claimed run that is not pure (to run outside the transaction), or None."""
-    while claimed is not None and claimed.node.type.pure:
+def _run_pure(chain: _Chain, step: ClaimedRun | tuple[str, int] | None) -> tuple[str, int] | None:
+    """Runs claimed pure nodes here, in the caller's transaction, recording each; returns the
+    next child to claim and run outside it, as (node id, attempt), or None."""
+    while isinstance(step, ClaimedRun):
         logs: list[tuple[str, str]] = []
-        output, error = _execute(claimed, logs, threading.Event())
-        claimed = _record(chain, claimed, output, error, logs)
-    return claimed
+        output, error = _execute(step, logs, threading.Event())
+        step = _record(chain, step, output, error, logs)
+    return step
 
 
 def _record(
@@ -116,22 +123,23 @@ def _record(
     output: Any,
     error: NodeError | None,
     logs: list[tuple[str, str]],
-) -> ClaimedRun | None:
-    """Records a node's outcome in the caller's transaction and claims the first child it made
-    ready on this queue, to run here next; every other ready child is published on commit."""
+) -> ClaimedRun | tuple[str, int] | None:
+    """Records a node's outcome in the caller's transaction, and picks the first child it made
+    ready on this queue to run here next: a pure one claimed now, another one as (node id,
+    attempt) to claim in its own transaction. Every other ready child is published on commit."""
     completion = _record_outcome(claimed, output, error, logs)
-    chain.recorded(completion.outcome)
+    chain.recorded(claimed.node.id, completion.outcome, output)
     follow_up = None
     if chain.hops < INLINE_HOPS:
         follow_up = _follow_up(completion.runs, queue=claimed.node.type.queue)
-    claimed_next = None
+    step: ClaimedRun | tuple[str, int] | None = None
     if follow_up is not None:
-        child = _claim(claimed.execution_id, follow_up.node_id, follow_up.attempt)
-        claimed_next = child if isinstance(child, ClaimedRun) else None
-    publish_on_commit(
-        [run for run in completion.runs if claimed_next is None or run is not follow_up]
-    )
-    return claimed_next
+        step = (follow_up.node_id, follow_up.attempt)
+        if claimed.plan.nodes[follow_up.node_id].type.pure:
+            child = _claim(claimed.execution_id, *step, known=chain.outputs)
+            step = child if isinstance(child, ClaimedRun) else None
+    publish_on_commit([run for run in completion.runs if step is None or run is not follow_up])
+    return step
 
 
 def _follow_up(runs: list[NodeRun], *, queue: str) -> NodeRun | None:
@@ -139,7 +147,11 @@ def _follow_up(runs: list[NodeRun], *, queue: str) -> NodeRun | None:
     return next((run for run in runs if run.queue == queue and run.seconds_until_due() == 0), None)
 
 
-def _claim(execution_id: str, node_id: str, attempt: int) -> ClaimedRun | str:
+def _claim(
+    execution_id: str, node_id: str, attempt: int, *, known: dict[str, Any] | None = None
+) -> ClaimedRun | str:
+    """Claims a ready node and records what it runs with; `known` holds outputs this process
+    recorded for the execution already, read from the ledger otherwise."""
     claim = transitions.node_claim(
         execution_id=execution_id, node_id=node_id, attempt=attempt, worker=worker_name()
     )
@@ -149,12 +161,12 @@ def _claim(execution_id: str, node_id: str, attempt: int) -> ClaimedRun | str:
     node = plan.nodes[node_id]
     if not node.parents:
         transitions.execution_mark_running(execution_id=execution_id)
-    outputs: dict[str, Any] = {}
-    if node.ancestors:
-        outputs = dict(
-            sqlfile.fetch_all(
-                "node_outputs", execution_id=execution_id, node_ids=list(node.ancestors)
-            )
+    known = known or {}
+    outputs = {ancestor: known[ancestor] for ancestor in node.ancestors if ancestor in known}
+    unknown = [ancestor for ancestor in node.ancestors if ancestor not in known]
+    if unknown:
+        outputs.update(
+            sqlfile.fetch_all("node_outputs", execution_id=execution_id, node_ids=unknown)
         )
     template_context = {
         "input": claim.execution_input,
