@@ -15,6 +15,7 @@ from __future__ import annotations
 import http.client
 import json
 import threading
+import uuid
 from collections.abc import Sequence
 from http import HTTPStatus
 from typing import Any
@@ -112,6 +113,7 @@ class EngineTarget:
             address.path,
         )
         self._request_headers = {**self.headers, "Content-Type": "application/json"}
+        self._run_tag = uuid.uuid4().hex
         self.database_url = database_url
         self._local = threading.local()
         self._clients: list[http.client.HTTPConnection] = []
@@ -131,17 +133,24 @@ class EngineTarget:
 
     def send(self, index: int) -> str:
         body = json.dumps({"input": {"index": index}})
-        client = self._client()
-        try:
-            client.request("POST", self._path, body, self._request_headers)
-            response = client.getresponse()
-            payload = response.read()
-        except (OSError, http.client.HTTPException):
-            client.close()  # reconnects on the next request
-            raise
+        # A connection the server closed between requests fails at once; the request is sent
+        # again on a new one. The key makes that safe: a start the server did receive is
+        # returned, not made twice (200 instead of 201).
+        headers = {**self._request_headers, "Idempotency-Key": f"{self._run_tag}-{index}"}
+        for attempt in (1, 2):
+            client = self._client()
+            try:
+                client.request("POST", self._path, body, headers)
+                response = client.getresponse()
+                payload = response.read()
+                break
+            except (OSError, http.client.HTTPException):
+                client.close()  # reconnects on the next request
+                if attempt == 2:
+                    raise
         if response.will_close:
             client.close()
-        if response.status != HTTPStatus.CREATED:
+        if response.status not in (HTTPStatus.CREATED, HTTPStatus.OK):
             raise RuntimeError(f"HTTP {response.status}: {payload[:200]!r}")
         return str(json.loads(payload)["id"])
 
