@@ -4,8 +4,8 @@ Starts go through gunicorn exactly as a client's would (token auth, serializer, 
 publish after commit). Completion is read in bulk straight from `workflow_executions`, never
 per execution through the API, so watching the runs costs the system under test almost nothing.
 
-Latency is `completed_at` minus the scheduled send time. `completed_at` is PostgreSQL's `now()`
-in the finalizing transaction, i.e. that transaction's start, a few ms before its commit.
+Latency is `completed_at` minus the scheduled send time. `completed_at` is PostgreSQL's
+`clock_timestamp()` when the finalizing statement ran, a millisecond or so before its commit.
 `recorded_start_latency_ms` is `completed_at - created_at`: the engine alone, without the
 HTTP request.
 """
@@ -37,9 +37,10 @@ WHERE id = ANY(%(ids)s::uuid[]) AND status = ANY(%(terminal)s)
 """
 
 # Where a node hop's time goes, from the ledger alone. In a sequence each node's parent is the
-# node that finished before it started, so `lag()` over started_at pairs them up. All times are
-# transaction starts (now()): a "hop" runs from the parent's outcome transaction to the child's
-# claim transaction and so covers the outcome commit, the publish, the queue and the claim.
+# node that finished before it started, so `lag()` over started_at pairs them up. Times are the
+# clock when each statement ran: a "hop" runs from the parent's completion to the child's claim.
+# Pure nodes run one after another in one transaction, so their hops are the engine's own work;
+# a hop to a node with external work also covers a commit and a new transaction.
 BREAKDOWN_SQL = """
 WITH nodes AS (
     SELECT n.execution_id, n.started_at, n.completed_at,
@@ -113,7 +114,6 @@ class EngineTarget:
             address.path,
         )
         self._request_headers = {**self.headers, "Content-Type": "application/json"}
-        self._run_tag = uuid.uuid4().hex
         self.database_url = database_url
         self._local = threading.local()
         self._clients: list[http.client.HTTPConnection] = []
@@ -134,9 +134,9 @@ class EngineTarget:
     def send(self, index: int) -> str:
         body = json.dumps({"input": {"index": index}})
         # A connection the server closed between requests fails at once; the request is sent
-        # again on a new one. The key makes that safe: a start the server did receive is
-        # returned, not made twice (200 instead of 201).
-        headers = {**self._request_headers, "Idempotency-Key": f"{self._run_tag}-{index}"}
+        # again on a new one. A key of its own per start makes that safe: a start the server
+        # did receive is returned, not made twice (200 instead of 201).
+        headers = {**self._request_headers, "Idempotency-Key": uuid.uuid4().hex}
         for attempt in (1, 2):
             client = self._client()
             try:

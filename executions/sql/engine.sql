@@ -1,3 +1,6 @@
+-- Times a node or an execution starts and ends are clock_timestamp(), not now(): several nodes
+-- may run in one transaction (pure nodes), and now() is the same for all of its statements.
+
 -- name: execution_lock
 -- Serialises the transitions of one execution, so exactly one of them sees "nothing left".
 SELECT status, error, cancel_requested_at IS NOT NULL FROM workflow_executions
@@ -5,13 +8,13 @@ WHERE id = %(execution_id)s FOR UPDATE
 
 -- name: execution_mark_running
 -- The first claimed node starts the execution.
-UPDATE workflow_executions SET status = 'running', started_at = now()
+UPDATE workflow_executions SET status = 'running', started_at = clock_timestamp()
 WHERE id = %(execution_id)s AND status = 'pending'
 
 -- name: node_claim
 -- Claims one attempt of a ready node; a duplicate or stale message matches nothing.
 UPDATE node_executions
-SET status = 'running', started_at = now(), heartbeat_at = now(), updated_at = now(),
+SET status = 'running', started_at = clock_timestamp(), heartbeat_at = now(), updated_at = now(),
     worker = %(worker)s
 WHERE execution_id = %(execution_id)s AND node_id = %(node_id)s AND attempt = %(attempt)s
   AND status = 'ready' AND next_attempt_at <= now()
@@ -41,8 +44,8 @@ ON CONFLICT (node_execution_id, attempt) DO NOTHING
 -- name: node_mark_succeeded
 -- Finishes a running attempt; a late result from an older attempt matches nothing.
 UPDATE node_executions
-SET status = 'succeeded', completed_at = now(), updated_at = now(), error = '',
-    duration_ms = (extract(epoch FROM now() - started_at) * 1000)::bigint
+SET status = 'succeeded', completed_at = clock_timestamp(), updated_at = now(), error = '',
+    duration_ms = (extract(epoch FROM clock_timestamp() - started_at) * 1000)::bigint
 WHERE id = %(node_execution_id)s AND status = 'running' AND attempt = %(attempt)s
 RETURNING id
 
@@ -54,8 +57,8 @@ VALUES (%(node_execution_id)s, %(attempt)s, %(output)s, now())
 -- name: node_mark_failed
 -- Fails a running attempt for good.
 UPDATE node_executions
-SET status = 'failed', completed_at = now(), updated_at = now(), error = %(error)s,
-    duration_ms = (extract(epoch FROM now() - started_at) * 1000)::bigint
+SET status = 'failed', completed_at = clock_timestamp(), updated_at = now(), error = %(error)s,
+    duration_ms = (extract(epoch FROM clock_timestamp() - started_at) * 1000)::bigint
 WHERE id = %(node_execution_id)s AND status = 'running' AND attempt = %(attempt)s
 RETURNING id
 
@@ -109,17 +112,17 @@ FROM node_executions WHERE execution_id = %(execution_id)s
 -- name: execution_finalize
 -- Ends the execution once nothing is left to run.
 UPDATE workflow_executions
-SET status = %(status)s, output = %(output)s, completed_at = now(),
-    started_at = coalesce(started_at, now()),
-    duration_ms = (extract(epoch FROM now() - coalesce(started_at, created_at)) * 1000)::bigint
+SET status = %(status)s, output = %(output)s, completed_at = clock_timestamp(),
+    started_at = coalesce(started_at, clock_timestamp()),
+    duration_ms = (extract(epoch FROM clock_timestamp() - coalesce(started_at, created_at)) * 1000)::bigint
 WHERE id = %(execution_id)s AND status IN ('running', 'paused')
 RETURNING duration_ms
 
 -- name: execution_finalize_cancelled
 -- Ends a cancelled execution once its running nodes have stopped.
 UPDATE workflow_executions
-SET status = 'cancelled', completed_at = now(), started_at = coalesce(started_at, now()),
-    duration_ms = (extract(epoch FROM now() - coalesce(started_at, created_at)) * 1000)::bigint
+SET status = 'cancelled', completed_at = clock_timestamp(), started_at = coalesce(started_at, clock_timestamp()),
+    duration_ms = (extract(epoch FROM clock_timestamp() - coalesce(started_at, created_at)) * 1000)::bigint
 WHERE id = %(execution_id)s AND status IN ('pending', 'running', 'paused')
 RETURNING duration_ms
 
@@ -183,8 +186,8 @@ RETURNING attempt
 -- name: node_mark_cancelled
 -- A running attempt aborted because its execution was cancelled.
 UPDATE node_executions
-SET status = 'cancelled', completed_at = now(), updated_at = now(), error = %(error)s,
-    duration_ms = (extract(epoch FROM now() - started_at) * 1000)::bigint
+SET status = 'cancelled', completed_at = clock_timestamp(), updated_at = now(), error = %(error)s,
+    duration_ms = (extract(epoch FROM clock_timestamp() - started_at) * 1000)::bigint
 WHERE id = %(node_execution_id)s AND status = 'running' AND attempt = %(attempt)s
 RETURNING id
 
