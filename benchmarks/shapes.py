@@ -59,15 +59,31 @@ SHAPES: dict[str, Shape] = {
 }
 
 
-def shapes_get(names: str) -> list[Shape]:
-    """Shapes from a comma-separated list; an unknown name is an error that lists the known ones."""
-    found: list[Shape] = []
-    for name in (part.strip() for part in names.split(",")):
-        if not name:
+@dataclass(frozen=True)
+class ShapeRun:
+    """One shape of a benchmark run and the rate its executions are started at."""
+
+    shape: Shape
+    rate: float
+
+
+def shape_runs(spec: str, default_rate: float) -> list[ShapeRun]:
+    """Shapes from a comma-separated list, each at `default_rate` or at the rate given after
+    an `@` (`three,chain40@10`). An unknown name or a bad rate is an error naming the problem."""
+    found: list[ShapeRun] = []
+    for item in (part.strip() for part in spec.split(",")):
+        if not item:
             continue
+        name, _, rate_text = item.partition("@")
         if name not in SHAPES:
             raise ValueError(f"unknown shape {name!r}; known shapes: {', '.join(SHAPES)}")
-        found.append(SHAPES[name])
+        try:
+            rate = float(rate_text) if rate_text else default_rate
+        except ValueError:
+            raise ValueError(f"{item!r}: the rate after '@' must be a number") from None
+        if rate <= 0:
+            raise ValueError(f"{item!r}: the rate must be positive")
+        found.append(ShapeRun(SHAPES[name], rate))
     if not found:
         raise ValueError("no shape given")
     return found

@@ -17,7 +17,7 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
 from benchmarks.runner import BenchConfig, run
-from benchmarks.shapes import SHAPES, shapes_get
+from benchmarks.shapes import SHAPES, shape_runs
 from database.roles import process_owner_enable
 
 
@@ -34,16 +34,22 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--rate", type=float, default=100.0, help="starts per second")
+        parser.add_argument(
+            "--rate", type=float, default=100.0, help="starts per second of each shape"
+        )
         parser.add_argument("--duration", type=float, default=60.0, help="seconds of load")
         parser.add_argument(
-            "--shapes", default="three,chain40", help=f"comma-separated: {', '.join(SHAPES)}"
+            "--shapes",
+            default="three,chain40@10",
+            help=f"comma-separated, each NAME or NAME@RATE: {', '.join(SHAPES)}. Default: "
+            "three at --rate; chain40 at 10/s, since 40 node runs per start at 100/s would be "
+            "4,000 tasks/s, more than plain Celery chains sustain on two cores",
         )
         parser.add_argument("--workers", type=int, default=2, help="celery worker processes")
         parser.add_argument(
             "--concurrency", type=int, default=4, help="prefork children per worker"
         )
-        parser.add_argument("--api-workers", type=int, default=3, help="gunicorn sync workers")
+        parser.add_argument("--api-workers", type=int, default=4, help="gunicorn sync workers")
         parser.add_argument(
             "--drain-timeout",
             type=float,
@@ -89,11 +95,10 @@ class Command(BaseCommand):
         if options["workers"] < 1 or options["concurrency"] < 1 or options["api_workers"] < 1:
             raise CommandError("--workers, --concurrency and --api-workers must be at least 1")
         try:
-            shapes = shapes_get(options["shapes"])
+            shapes = shape_runs(options["shapes"], options["rate"])
         except ValueError as error:
             raise CommandError(str(error)) from error
         config = BenchConfig(
-            rate=options["rate"],
             duration_seconds=options["duration"],
             shapes=shapes,
             workers=options["workers"],
