@@ -16,8 +16,11 @@ WHERE id = %(execution_id)s AND status = 'pending'
 UPDATE node_executions
 SET status = 'running', started_at = clock_timestamp(), heartbeat_at = now(), updated_at = now(),
     worker = %(worker)s
-WHERE execution_id = %(execution_id)s AND node_id = %(node_id)s AND attempt = %(attempt)s
-  AND status = 'ready' AND next_attempt_at <= now()
+-- The row by its key first: otherwise a generic plan may AND the key with the node_ready_due
+-- index, which then reads every ready node in the ledger, so claims slow down as a backlog grows.
+WHERE id = (SELECT n.id FROM node_executions n
+            WHERE n.execution_id = %(execution_id)s AND n.node_id = %(node_id)s)
+  AND attempt = %(attempt)s AND status = 'ready' AND next_attempt_at <= now()
   -- An execution an operator paused starts nothing; its ready nodes are published on resume.
   AND NOT EXISTS (SELECT 1 FROM workflow_executions e WHERE e.id = execution_id AND e.status = 'paused')
 -- (jsonb comes back as text through Django's connection; json is parsed by psycopg)
