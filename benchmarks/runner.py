@@ -17,6 +17,7 @@ from typing import Any
 
 from benchmarks import profiling
 from benchmarks.baseline import BaselineTarget, ratios
+from benchmarks.cpu import cpu_percent, cpu_ticks
 from benchmarks.engine_target import EngineTarget, bench_credentials, bench_workflow
 from benchmarks.load import LoadResult, Target, drive, progress
 from benchmarks.shapes import ShapeRun
@@ -103,12 +104,16 @@ def _run_shapes(config: BenchConfig, stack: Stack) -> dict[str, Any]:
         try:
             _warm_up(engine, config, rate)
             progress(f"[engine] {shape.name}: {rate}/s for {config.duration_seconds} s")
+            ticks_before, began = cpu_ticks(), time.monotonic()
             engine_result = _drive(engine, config, rate)
+            cpu = cpu_percent(ticks_before, cpu_ticks(), time.monotonic() - began)
             shape_report: dict[str, Any] = {
                 "description": shape.description,
                 "rate": rate,
                 "engine": engine_result.as_dict(),
             }
+            # Percent of one core per part, over the load phase including its drain.
+            shape_report["engine"]["cpu_percent_of_one_core"] = cpu
             shape_report["engine"]["ledger_breakdown"] = engine.breakdown(engine_result.run_ids)
         finally:
             engine.close()

@@ -1,0 +1,53 @@
+"""CPU time used by each part of the system under test while a load phase runs.
+
+Read from /proc: every process whose command line names PostgreSQL, RabbitMQ, gunicorn, a
+Celery worker or this benchmark is summed into its part. Processes that start or exit during
+the phase count only for the time they were seen at both ends. Linux only; elsewhere empty.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PARTS = (
+    ("postgres", "postgres"),
+    ("rabbitmq", "beam.smp"),
+    ("gunicorn", "gunicorn"),
+    ("celery", "celery"),
+    ("bench", "manage.py bench"),
+)
+
+
+def _part(command: str) -> str | None:
+    return next((part for part, marker in PARTS if marker in command), None)
+
+
+def cpu_ticks() -> dict[int, tuple[str, int]]:
+    """(part, user + system clock ticks) of every process that belongs to a part, by pid."""
+    found: dict[int, tuple[str, int]] = {}
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # gone meanwhile, or not ours to read
+            continue
+        part = _part(command)
+        if part is not None:
+            found[int(entry.name)] = (part, int(fields[11]) + int(fields[12]))
+    return found
+
+
+def cpu_percent(
+    before: dict[int, tuple[str, int]], after: dict[int, tuple[str, int]], seconds: float
+) -> dict[str, float]:
+    """Percent of one core each part used between two readings `seconds` apart."""
+    ticks_per_second = os.sysconf("SC_CLK_TCK")
+    used: dict[str, int] = {part: 0 for part, _ in PARTS}
+    for pid, (part, ticks) in after.items():
+        if pid in before:
+            used[part] += ticks - before[pid][1]
+    return {
+        part: round(100 * ticks / ticks_per_second / max(seconds, 1e-9), 1)
+        for part, ticks in used.items()
+    }
