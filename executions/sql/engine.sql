@@ -1,5 +1,5 @@
--- Times a node or an execution starts and ends are clock_timestamp(), not now(): several nodes
--- may run in one transaction (pure nodes), and now() is the same for all of its statements.
+-- A node's start and end and an execution's end are clock_timestamp(), not now(): several
+-- nodes may run in one transaction (pure nodes), and now() is the same for all its statements.
 
 -- name: execution_lock
 -- Serialises the transitions of one execution, so exactly one of them sees "nothing left".
@@ -7,8 +7,9 @@ SELECT status, error, cancel_requested_at IS NOT NULL FROM workflow_executions
 WHERE id = %(execution_id)s FOR UPDATE
 
 -- name: execution_mark_running
--- The first claimed node starts the execution.
-UPDATE workflow_executions SET status = 'running', started_at = clock_timestamp()
+-- The first claimed node starts the execution: at the start of the transaction that claimed
+-- it (now()), so never after that node's own started_at.
+UPDATE workflow_executions SET status = 'running', started_at = now()
 WHERE id = %(execution_id)s AND status = 'pending'
 
 -- name: node_claim
