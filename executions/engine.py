@@ -72,14 +72,24 @@ def node_run(*, execution_id: str, node_id: str, attempt: int) -> str:
     chain = _Chain()
     run: tuple[str, int] | None = (node_id, attempt)
     while run is not None:
-        with transaction.atomic():
-            acting_user_of_execution(execution_id)  # RLS: the owner's rows only
-            claimed = _claim(execution_id, *run, known=chain.outputs)
-            if isinstance(claimed, str):
-                return chain.first_outcome or claimed
-            if claimed.node.type.pure:
-                run = _run_pure(chain, claimed)
-                continue
+        try:
+            with transaction.atomic():
+                acting_user_of_execution(execution_id)  # RLS: the owner's rows only
+                claimed = _claim(execution_id, *run, known=chain.outputs)
+                if isinstance(claimed, str):
+                    return chain.first_outcome or claimed
+                if claimed.node.type.pure and chain.pure_inline:
+                    run = _run_pure(chain, claimed)
+                    continue
+        except Exception:
+            if not chain.pure_inline:
+                raise
+            # Rolled back, so the nodes are ready again. Run them the long way instead: a
+            # transaction that fails every time would otherwise be relayed again forever,
+            # where a node that fails outside one is taken back and bounded by its attempts.
+            logger.exception("pure nodes of %s failed in their transaction", execution_id)
+            chain.pure_inline = False
+            continue
         logs: list[tuple[str, str]] = []
         with leases.hold(claimed.claim.node_execution_id) as cancelled:
             output, error = _execute(claimed, logs, cancelled)
@@ -97,6 +107,8 @@ class _Chain:
         self.first_outcome = ""
         self.hops = 0
         self.outputs: dict[str, Any] = {}
+        # Whether pure nodes run inside their claim transaction (see node_run).
+        self.pure_inline = True
 
     def recorded(self, node_id: str, outcome: str, output: Any) -> None:
         self.first_outcome = self.first_outcome or outcome
@@ -135,7 +147,7 @@ def _record(
     step: ClaimedRun | tuple[str, int] | None = None
     if follow_up is not None:
         step = (follow_up.node_id, follow_up.attempt)
-        if claimed.plan.nodes[follow_up.node_id].type.pure:
+        if claimed.plan.nodes[follow_up.node_id].type.pure and chain.pure_inline:
             child = _claim(claimed.execution_id, *step, known=chain.outputs)
             step = child if isinstance(child, ClaimedRun) else None
     publish_on_commit([run for run in completion.runs if step is None or run is not follow_up])
@@ -187,12 +199,20 @@ def _render_config(
 ) -> tuple[dict[str, Any] | None, templating.TemplateProblem | None]:
     untouched = node.type.expression_fields | node.type.verbatim_fields
     try:
-        return {
+        config = {
             key: value if key in untouched else templating.render(value, template_context)
             for key, value in node.config.items()
-        }, None
+        }
     except templating.TemplateProblem as problem:
         return None, problem
+    for key, value in config.items():
+        if _has_nul(value):
+            # jsonb cannot store it: the claim transaction that records the input would fail on
+            # every delivery, so the node fails instead.
+            return None, templating.TemplateProblem(
+                str(node.config[key]), "renders a string with a NUL character"
+            )
+    return config, None
 
 
 def _execute(
@@ -229,12 +249,25 @@ def _execute(
             f"internal error in {node.type.name} node: {type(failure).__name__}: {failure}"
         )
     try:
-        json.dumps(output, allow_nan=False)
+        encoded = json.dumps(output, allow_nan=False)
     except (TypeError, ValueError) as failure:
         return None, NodeError(
             f"{node.type.name} node returned a value that is not JSON: {failure}"
         )
+    if "\\u0000" in encoded and _has_nul(output):
+        # Valid JSON that PostgreSQL's jsonb refuses: fail the node, not its outcome transaction.
+        return None, NodeError(f"{node.type.name} node returned a string with a NUL character")
     return output, None
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(key) or _has_nul(item) for key, item in value.items())
+    if isinstance(value, list | tuple):
+        return any(_has_nul(item) for item in value)
+    return False
 
 
 def _record_outcome(
