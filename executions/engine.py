@@ -115,8 +115,7 @@ class _Chain:
         self.hops += 1
         # A pause that ended at once (an event that came early) recorded another output.
         if outcome == "succeeded" and not isinstance(output, PauseRequest):
-            # As the ledger holds it: through JSON, as a read back would return it.
-            self.outputs[node_id] = json.loads(json.dumps(output))
+            self.outputs[node_id] = output
 
 
 def _run_pure(chain: _Chain, step: ClaimedRun | tuple[str, int] | None) -> tuple[str, int] | None:
@@ -257,7 +256,9 @@ def _execute(
     if "\\u0000" in encoded and _has_nul(output):
         # Valid JSON that PostgreSQL's jsonb refuses: fail the node, not its outcome transaction.
         return None, NodeError(f"{node.type.name} node returned a string with a NUL character")
-    return output, None
+    # As the ledger will hold it (tuples become lists, keys strings), so a child run in this
+    # process sees exactly what one reading it back would.
+    return json.loads(encoded), None
 
 
 def _has_nul(value: Any) -> bool:
