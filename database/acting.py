@@ -66,7 +66,11 @@ def acting_user_of_execution(execution_id: Any) -> None:
 
 @contextmanager
 def acting_as_execution_owner(execution_id: Any) -> Iterator[None]:
-    """A transaction acting as the owner of `execution_id` (operators' commands, the sweeper)."""
+    """A transaction (or savepoint) acting as the owner of `execution_id`, as a worker does:
+    what it writes is the owner's ledger, whoever asked. The caller's acting user comes back
+    afterwards, so what the caller writes next (an audit record of its decision) is its own."""
     with transaction.atomic():
+        previous = acting_user_id()
         acting_user_of_execution(execution_id)
         yield
+        acting_user_set(previous)

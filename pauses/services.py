@@ -12,8 +12,7 @@ posted while a wait is being recorded is never lost between the two (see `event_
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -24,7 +23,7 @@ from django.utils import timezone
 
 from audit.models import AuditAction
 from audit.services import audit_record
-from database.acting import acting_user_id, acting_user_of_execution, acting_user_set
+from database.acting import acting_as_execution_owner
 from database.roles import maintenance_role
 from executions import pause_transitions
 from executions.dispatch import publish_on_commit
@@ -274,7 +273,7 @@ def pause_resume_if_due(*, pause_id: int) -> bool:
         return True
     if pause.expires_at is None or pause.expires_at > now or pause.kind == PauseKind.TIMER:
         return False
-    with _as_owner(pause.execution_id):
+    with acting_as_execution_owner(pause.execution_id):
         node = _plan_of(pause.execution_id).nodes[pause.node_id]
     if any("expired" in handles for handles in node.children.values()):
         output: dict[str, Any] = {"decision": "expired", "expired_at": now.isoformat()}
@@ -360,7 +359,7 @@ def pause_resume(
 
 
 def _release(hold: WorkflowPause, *, actor_id: int | None, via: str) -> WorkflowPause:
-    with _as_owner(hold.execution_id):
+    with acting_as_execution_owner(hold.execution_id):
         completion = pause_transitions.execution_release(
             plan=_plan_of(hold.execution_id),
             execution_id=str(hold.execution_id),
@@ -378,15 +377,18 @@ def _release(hold: WorkflowPause, *, actor_id: int | None, via: str) -> Workflow
 
 
 def _resume_node(pause: WorkflowPause, **resume: Any) -> Completion:
-    with _as_owner(pause.execution_id):
-        completion = pause_transitions.node_resume(
-            plan=_plan_of(pause.execution_id),
-            execution_id=str(pause.execution_id),
-            pause_id=pause.id,
-            **resume,
-        )
+    with transaction.atomic():
+        with acting_as_execution_owner(pause.execution_id):
+            completion = pause_transitions.node_resume(
+                plan=_plan_of(pause.execution_id),
+                execution_id=str(pause.execution_id),
+                pause_id=pause.id,
+                **resume,
+            )
+            publish_on_commit(completion.runs)
         if completion.outcome not in ("already_resumed", "stale"):
-            # Security-relevant: who let a waiting run go on, and how (DESIGN.md, audit).
+            # Security-relevant: who let a waiting run go on, and how (DESIGN.md, audit). As
+            # the caller, not the owner: an approver's record is the approver's own.
             audit_record(
                 action=AuditAction.PAUSE_RESUME,
                 actor_id=resume.get("resumed_by_id"),
@@ -394,23 +396,11 @@ def _resume_node(pause: WorkflowPause, **resume: Any) -> Completion:
                 target_id=pause.id,
                 detail={"decision": resume.get("decision"), "via": resume.get("resumed_via")},
             )
-        publish_on_commit(completion.runs)
     if completion.outcome == "already_resumed":
         raise PauseAlreadyResumed(_already_resumed_message(_pause(pause.id)))
     if completion.outcome == "stale":
         raise NotPaused(f"pause {pause.id}: node {pause.node_id!r} no longer waits")
     return completion
-
-
-@contextmanager
-def _as_owner(execution_id: Any) -> Iterator[None]:
-    """A transaction (or savepoint) acting as the execution's owner, as a worker does: the
-    resume writes the owner's ledger whoever decided. The caller's acting user comes back."""
-    with transaction.atomic():
-        previous = acting_user_id()
-        acting_user_of_execution(execution_id)
-        yield
-        acting_user_set(previous)
 
 
 def _plan_of(execution_id: Any) -> GraphPlan:

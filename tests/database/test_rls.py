@@ -23,9 +23,12 @@ from rest_framework.test import APIClient
 
 from audit.models import AuditLog
 from database.roles import APP_ROLE, MAINTENANCE_ROLE
+from executions.engine import node_run
 from executions.models import WorkflowExecution
 from executions.services import execution_start
-from tests.graphs import chain
+from pauses.models import WorkflowPause
+from pauses.services import pause_decide
+from tests.graphs import chain, edge, graph, transform
 from workflows.models import Workflow
 from workflows.services import workflow_create
 
@@ -314,3 +317,32 @@ def test_an_operator_logs_into_the_admin_and_reads_every_tenant_under_rls(
     assert listing.status_code == 200
     assert b"payroll" in listing.content  # Alice's workflow, through the operator policy
     assert client.get("/admin/audit/auditlog/").status_code == 200
+
+
+def test_an_approver_who_is_not_the_owner_decides_under_rls(
+    alice: Any, bob: Any, as_app_role: Any
+) -> None:
+    """The resume writes Alice's ledger as Alice; the audit record of Bob's decision is Bob's."""
+    approval = {
+        "id": "approve",
+        "type": "approval",
+        "data": {"config": {"message": "Pay?", "approvers": [bob.pk]}},
+    }
+
+    workflow = workflow_create(
+        owner_id=alice.pk,
+        name="pay",
+        graph=graph(
+            [approval, transform("pay", "paid")],
+            [edge("approve", "pay", "approved")],
+        ),
+    )
+    execution, _ = execution_start(owner_id=alice.pk, workflow=workflow)
+    assert node_run(execution_id=str(execution.id), node_id="approve", attempt=1) == "paused"
+    pause = WorkflowPause.objects.get(execution=execution)
+
+    as_app_role(bob.pk)
+    pause_decide(pause_id=pause.id, approve=True, actor_id=bob.pk, via="rest")
+
+    audited = AuditLog.objects.filter(action="pause_resume", target_id=str(pause.id))
+    assert [entry.actor_id for entry in audited] == [bob.pk]
