@@ -17,6 +17,7 @@ from django.dispatch import receiver
 
 from audit.models import AuditAction
 from audit.services import audit_record
+from database.acting import acting_user_id
 from workflows.models import Workflow
 
 User = get_user_model()
@@ -78,7 +79,7 @@ def _role_saved(sender: Any, instance: Any, created: bool, **_: Any) -> None:
     if changed:
         audit_record(
             action=AuditAction.ROLE_CHANGE,
-            actor_id=_acting_user_id(),
+            actor_id=acting_user_id(),
             subject_user_id=instance.pk,
             target_type="user",
             target_id=instance.pk,
@@ -98,7 +99,7 @@ def _memberships_changed(
     for user_id in users:
         audit_record(
             action=AuditAction.ROLE_CHANGE,
-            actor_id=_acting_user_id(),
+            actor_id=acting_user_id(),
             subject_user_id=user_id,
             target_type="user",
             target_id=user_id,
@@ -110,7 +111,7 @@ def _memberships_changed(
 def _workflow_saved(sender: Any, instance: Workflow, created: bool, **_: Any) -> None:
     audit_record(
         action=AuditAction.WORKFLOW_CREATE if created else AuditAction.WORKFLOW_UPDATE,
-        actor_id=_acting_user_id() or instance.owner_id,
+        actor_id=acting_user_id() or instance.owner_id,
         subject_user_id=instance.owner_id,
         target_type="workflow",
         target_id=instance.pk,
@@ -122,15 +123,9 @@ def _workflow_saved(sender: Any, instance: Workflow, created: bool, **_: Any) ->
 def _workflow_deleted(sender: Any, instance: Workflow, **_: Any) -> None:
     audit_record(
         action=AuditAction.WORKFLOW_DELETE,
-        actor_id=_acting_user_id() or instance.owner_id,
+        actor_id=acting_user_id() or instance.owner_id,
         subject_user_id=instance.owner_id,
         target_type="workflow",
         target_id=instance.pk,
         detail={"name": instance.name},
     )
-
-
-def _acting_user_id() -> int | None:
-    from database.acting import acting_user_id
-
-    return acting_user_id()

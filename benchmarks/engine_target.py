@@ -26,8 +26,8 @@ import psycopg
 
 from benchmarks.load import Finished
 from benchmarks.shapes import Shape
+from executions.models import EXECUTION_TERMINAL
 
-TERMINAL = ("succeeded", "failed", "cancelled")
 BENCH_USERNAME = "zzyra-bench"
 
 FINISHED_SQL = """
@@ -161,7 +161,7 @@ class EngineTarget:
 
     def poll(self, run_ids: Sequence[str]) -> dict[str, Finished]:
         rows = self._connection().execute(
-            FINISHED_SQL, {"ids": list(run_ids), "terminal": list(TERMINAL)}
+            FINISHED_SQL, {"ids": list(run_ids), "terminal": sorted(EXECUTION_TERMINAL)}
         )
         return {
             run_id: Finished(status == "succeeded", float(completed), float(created))

@@ -164,7 +164,6 @@ class RabbitMQServer:
         self.dist_port = free_port()
         self.log_path = self.directory / "server.log"
         self.process: subprocess.Popen[bytes] | None = None
-        self.starts = 0
 
     @property
     def url(self) -> str:
@@ -207,7 +206,6 @@ class RabbitMQServer:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
-        self.starts += 1
         self._wait_ready()
 
     def _wait_ready(self) -> None:

@@ -1,7 +1,7 @@
-"""Running one node: claim the attempt, run it outside any transaction, record the outcome.
+"""Running node messages: claim the attempt, run the node, record the outcome.
 
-This is the whole life of a node message (DESIGN.md invariant 8): the claim and the outcome
-are two short transactions; the node's external work (HTTP, jail, chain) happens between them.
+A node with external work (HTTP, jail, chain) runs between two short transactions, its claim
+and its outcome (DESIGN.md invariant 8); a pure node runs inside one. See node_run.
 """
 
 from __future__ import annotations
@@ -159,7 +159,7 @@ def _follow_up(runs: list[NodeRun], *, queue: str) -> NodeRun | None:
 
 
 def _claim(
-    execution_id: str, node_id: str, attempt: int, *, known: dict[str, Any] | None = None
+    execution_id: str, node_id: str, attempt: int, *, known: dict[str, Any]
 ) -> ClaimedRun | str:
     """Claims a ready node and records what it runs with; `known` holds outputs this process
     recorded for the execution already, read from the ledger otherwise."""
@@ -172,7 +172,6 @@ def _claim(
     node = plan.nodes[node_id]
     if not node.parents:
         transitions.execution_mark_running(execution_id=execution_id)
-    known = known or {}
     outputs = {ancestor: known[ancestor] for ancestor in node.ancestors if ancestor in known}
     unknown = [ancestor for ancestor in node.ancestors if ancestor not in known]
     if unknown:

@@ -23,6 +23,7 @@ from psycopg.types.json import Jsonb
 from executions import sqlfile
 from executions.dispatch import NodeRun
 from executions.models import (
+    EXECUTION_TERMINAL,
     ExecutionLog,
     ExecutionStatus,
     LogLevel,
@@ -297,12 +298,7 @@ class LockedExecution:
     @property
     def stopping(self) -> bool:
         """Nothing new may start: the execution failed, was cancelled or has ended."""
-        return bool(self.error) or self.cancel_requested or self.status not in ACTIVE_EXECUTION
-
-
-ACTIVE_EXECUTION = frozenset(
-    {ExecutionStatus.PENDING, ExecutionStatus.RUNNING, ExecutionStatus.PAUSED}
-)
+        return bool(self.error) or self.cancel_requested or self.status in EXECUTION_TERMINAL
 
 
 def _lock_execution(execution_id: str) -> LockedExecution:
@@ -397,11 +393,11 @@ def _finalize_if_done(plan: GraphPlan, execution_id: str, execution: LockedExecu
         execution_id=execution_id,
         decision="cancelled" if status == ExecutionStatus.CANCELLED else "finished",
     )
-    ExecutionLog.objects.create(
-        execution_id=execution_id,
-        level=LogLevel.INFO if status == ExecutionStatus.SUCCEEDED else LogLevel.WARNING,
-        event="execution_finished",
-        message=f"execution {status} in {row[0]} ms" + (f": {error}" if error else ""),
+    _log(
+        execution_id,
+        LogLevel.INFO if status == ExecutionStatus.SUCCEEDED else LogLevel.WARNING,
+        "execution_finished",
+        f"execution {status} in {row[0]} ms" + (f": {error}" if error else ""),
     )
     return status
 

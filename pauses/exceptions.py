@@ -4,7 +4,6 @@ views, the admin and the command all report the same thing the same way."""
 
 class PauseError(Exception):
     http_status = 400
-    retryable = False
 
 
 class PauseNotFound(PauseError):

@@ -6,7 +6,7 @@ too, a seccomp filter, and memory/CPU/process limits; it returns a `SandboxResul
 that started (whatever the code did) and raises `JailUnavailable` (or `JailFailure`) when no jail
 could be made. A backend never runs code outside a jail. `check()` raises `JailUnavailable` with
 the reason when the backend cannot work on this host. The contract test class in
-tests/sandbox/test_contract.py runs the same attacks against every implementation.
+tests/sandbox/test_sandbox_contract.py runs the same attacks against every implementation.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ Each run creates a container from `docker_image.py`'s FROM-scratch image with: a
 filesystem, `--network none`, a size-capped tmpfs at /tmp, memory == memory+swap (no swap), a
 CPU quota, a pids limit, RLIMIT_CPU, every capability dropped, no-new-privileges, the shared
 seccomp deny list (seccomp.py), user 65534:65534, no logging driver (user output never lands on
-the engine's disk) and no environment but what Docker itself adds (PATH, HOSTNAME).
+the engine's disk) and no environment but what Docker itself adds (PATH, HOSTNAME, HOME).
 
 The request goes in over an attached stdin; stdout/stderr come back over the same hijacked
 connection in Docker's multiplexed frames, under the same caps and protocol as every backend.
@@ -27,14 +27,13 @@ from .errors import JailFailure, JailUnavailable
 from .interpreters import interpreter_for
 from .limits import MEBIBYTE, Limits
 from .outcome import JailExit, build_result
+from .process_pump import DRAIN_GRACE_SECONDS, READ_CHUNK
 from .protocol import CappedStream, ResultStream, encode_request, new_marker
 from .result import SandboxResult
 from .seccomp import docker_profile
 
 JAIL_USER = "65534:65534"
 PING_TIMEOUT_SECONDS = 3
-READ_CHUNK = 256 * 1024
-DRAIN_GRACE_SECONDS = 2.0
 STREAM_STDOUT, STREAM_STDERR = 1, 2
 STALE_AFTER_SECONDS = 15 * 60
 

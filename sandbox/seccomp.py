@@ -78,7 +78,7 @@ EPERM = 1
 ENOSYS = 38
 
 # kafel (nsjail's policy language) spells a few names its own way.
-_KAFEL_NAMES = {"umount2": "umount", "clock_adjtime": "clock_adjtime"}
+_KAFEL_NAMES = {"umount2": "umount"}
 
 
 def kafel_policy() -> str:

@@ -60,8 +60,3 @@ class SqlFile:
         with connection.cursor() as cursor:
             cursor.execute(self.query(name), params)
             return cursor.rowcount
-
-    def run_script(self, name: str) -> None:
-        """Runs a parameterless block (DDL, several statements) as one simple query."""
-        with connection.cursor() as cursor:
-            cursor.execute(self.query(name))

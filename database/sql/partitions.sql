@@ -148,12 +148,3 @@ SELECT partition FROM zzyra_log_partitions_ensure(%(months_ahead)s) AS partition
 -- name: log_partitions_drop_before
 -- Drops every monthly log partition whose month ended before the cutoff.
 SELECT partition FROM zzyra_log_partitions_drop_before(%(cutoff)s) AS partition
-
--- name: log_partitions_list
--- The monthly partitions of both log tables and their row estimates, oldest first.
-SELECT parent.relname, child.relname
-FROM pg_inherits
-JOIN pg_class child ON child.oid = pg_inherits.inhrelid
-JOIN pg_class parent ON parent.oid = pg_inherits.inhparent
-WHERE parent.relname IN ('execution_logs', 'node_logs')
-ORDER BY parent.relname, child.relname

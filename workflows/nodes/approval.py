@@ -12,8 +12,6 @@ from typing import Any
 from workflows.nodes import waiting
 from workflows.nodes.base import NodeContext, NodeError, NodeType, PauseRequest, PauseRequested
 
-DECISION_HANDLES = {"approved": frozenset({"approved", None}), "rejected": frozenset({"rejected"})}
-
 
 def approvers_from(value: Any) -> dict[str, list[Any]]:
     """Integers are user ids, strings are group names."""

@@ -139,12 +139,11 @@ class Command(BaseCommand):
 
 def _embedded_maintenance() -> None:
     """No beat runs in the embedded mode: this process relays, sweeps and resumes due pauses."""
-    from executions.services import nodes_relay, nodes_sweep
     from pauses.services import pauses_resume_due
 
-    nodes_relay(
+    services.nodes_relay(
         grace_seconds=settings.ZZYRA_RELAY_GRACE_SECONDS,
         republish_after_seconds=settings.ZZYRA_REPUBLISH_AFTER_SECONDS,
     )
-    nodes_sweep()
+    services.nodes_sweep()
     pauses_resume_due()
