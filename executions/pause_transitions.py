@@ -26,6 +26,8 @@ from executions.transitions import (
     Completion,
     LockedExecution,
     _append_node_logs,
+    _cancel_waiting,
+    _fail_execution,
     _finalize_if_done,
     _lock_execution,
     _log,
@@ -80,8 +82,7 @@ def node_pause(
         f"node {node_id!r} waits on pause {pause_id} ({request.kind}): {request.reason}",
     )
     if execution.stopping:
-        sqlfile.execute("nodes_cancel_waiting", execution_id=execution_id, node_ids=[node_id])
-        sqlfile.execute("pauses_close_cancelled", execution_id=execution_id)
+        _cancel_waiting(execution_id, [node_id])
         return Completion(
             "cancelled",
             pause_id=pause_id,
@@ -158,19 +159,10 @@ def _fail_paused_node(
         return Completion("stale", pause_id=pause_id)
     node_id, attempt = node
     message = f"node {node_id!r} failed: {error}"
-    sqlfile.execute("execution_record_failure", execution_id=execution_id, error=message)
-    sqlfile.execute("nodes_cancel_waiting", execution_id=execution_id, node_ids=None)
-    sqlfile.execute("pauses_close_cancelled", execution_id=execution_id)
-    _append_node_logs(execution_id, node_id, attempt, [(LogLevel.ERROR, error)])
-    _log(execution_id, LogLevel.ERROR, "node_failed", message)
-    failing = LockedExecution(
-        execution.status, execution.error or message, execution.cancel_requested
+    finalized = _fail_execution(
+        plan, execution_id, execution, node_id, attempt, message, [(LogLevel.ERROR, error)]
     )
-    return Completion(
-        "failed",
-        pause_id=pause_id,
-        finalized_status=_finalize_if_done(plan, execution_id, failing),
-    )
+    return Completion("failed", pause_id=pause_id, finalized_status=finalized)
 
 
 def execution_hold(*, execution_id: str, reason: str, actor_id: int | None) -> Completion:

@@ -190,18 +190,13 @@ def node_fail(
         "node_mark_failed", node_execution_id=node_execution_id, attempt=attempt, error=error
     ):
         return Completion("stale")
-    _append_node_logs(execution_id, node_id, attempt, [*logs, (LogLevel.ERROR, error)])
     message = (
         f"node {node_id!r} failed after {attempt} attempt{'s' if attempt > 1 else ''}: {error}"
     )
-    sqlfile.execute("execution_record_failure", execution_id=execution_id, error=message)
-    sqlfile.execute("nodes_cancel_waiting", execution_id=execution_id, node_ids=None)
-    sqlfile.execute("pauses_close_cancelled", execution_id=execution_id)
-    _log(execution_id, LogLevel.ERROR, "node_failed", message)
-    failing = LockedExecution(
-        execution.status, execution.error or message, execution.cancel_requested
+    finalized = _fail_execution(
+        plan, execution_id, execution, node_id, attempt, message, [*logs, (LogLevel.ERROR, error)]
     )
-    return Completion("failed", finalized_status=_finalize_if_done(plan, execution_id, failing))
+    return Completion("failed", finalized_status=finalized)
 
 
 def node_cancel(
@@ -280,8 +275,7 @@ def execution_cancel(
         is None
     ):
         return None
-    sqlfile.execute("nodes_cancel_waiting", execution_id=execution_id, node_ids=None)
-    sqlfile.execute("pauses_close_cancelled", execution_id=execution_id)
+    _cancel_waiting(execution_id)
     _log(execution_id, LogLevel.WARNING, "execution_cancel", "cancellation requested")
     execution = _lock_execution(execution_id)
     return Completion(
@@ -299,6 +293,33 @@ class LockedExecution:
     def stopping(self) -> bool:
         """Nothing new may start: the execution failed, was cancelled or has ended."""
         return bool(self.error) or self.cancel_requested or self.status in EXECUTION_TERMINAL
+
+
+def _cancel_waiting(execution_id: str, node_ids: list[str] | None = None) -> None:
+    """Nothing new starts: waiting nodes (all, or these) are cancelled and their pauses closed."""
+    sqlfile.execute("nodes_cancel_waiting", execution_id=execution_id, node_ids=node_ids)
+    sqlfile.execute("pauses_close_cancelled", execution_id=execution_id)
+
+
+def _fail_execution(
+    plan: GraphPlan,
+    execution_id: str,
+    execution: LockedExecution,
+    node_id: str,
+    attempt: int,
+    message: str,
+    logs: Sequence[tuple[str, str]],
+) -> str | None:
+    """A node failed for good: the execution records why, nothing new starts, and it ends once
+    its running branches have. Returns the final status if it ended now."""
+    _append_node_logs(execution_id, node_id, attempt, logs)
+    sqlfile.execute("execution_record_failure", execution_id=execution_id, error=message)
+    _cancel_waiting(execution_id)
+    _log(execution_id, LogLevel.ERROR, "node_failed", message)
+    failing = LockedExecution(
+        execution.status, execution.error or message, execution.cancel_requested
+    )
+    return _finalize_if_done(plan, execution_id, failing)
 
 
 def _lock_execution(execution_id: str) -> LockedExecution:
