@@ -83,3 +83,8 @@ def test_user_code_cannot_reach_the_ledger(run_graph):
 
     assert execution.status == "failed"
     assert "connected" not in str(execution.output)
+    # The jail has no route to the host: no network at all (nsjail), or a loopback of its own
+    # where nothing listens (docker). Not some other failure, and not retried.
+    node = nodes_by_id(execution)["sneaky"]
+    assert "Network is unreachable" in node.error or "Connection refused" in node.error, node.error
+    assert node.attempt == 1
