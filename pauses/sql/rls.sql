@@ -4,7 +4,9 @@
 -- maintenance role reads pauses for the pause scan. Writes always act as the owner.
 
 -- name: rls_pause_tables
--- Policies on workflow_pauses and external_events.
+-- Policies on workflow_pauses and external_events (dropped first, so a later migration can run
+-- this block again to change them, as database/sql/rls.sql's blocks do).
+SELECT zzyra_policies_drop(ARRAY['workflow_pauses', 'external_events']);
 ALTER TABLE workflow_pauses ENABLE ROW LEVEL SECURITY;
 ALTER TABLE workflow_pauses FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant ON workflow_pauses TO zzyra_app
