@@ -47,9 +47,15 @@ class RunCgroup(Protocol):
     def remove(self) -> None: ...
 
 
-def enter_command(cgroup: RunCgroup, command: list[str]) -> list[str]:
-    """Wrap `command` so its process joins the cgroup before exec: no window outside it."""
-    script = 'while [ "$1" != -- ]; do echo $$ > "$1" || exit 125; shift; done; shift; exec "$@"'
+def enter_command(cgroup: RunCgroup, command: list[str], *, log_fd: int) -> list[str]:
+    """Wrap `command` so its process joins the cgroup before exec: no window outside it. A
+    failure to join is a fatal line on `log_fd` (nsjail's log), not an exit status, which user
+    code could produce too."""
+    script = (
+        'while [ "$1" != -- ]; do '
+        f'echo $$ > "$1" || {{ echo "[F] cannot join the cgroup $1" >&{int(log_fd)}; exit 125; }}; '
+        'shift; done; shift; exec "$@"'
+    )
     return [
         "/bin/sh",
         "-c",
@@ -59,9 +65,6 @@ def enter_command(cgroup: RunCgroup, command: list[str]) -> list[str]:
         "--",
         *command,
     ]
-
-
-ENTER_FAILED_EXIT_CODE = 125
 
 
 def create_run_cgroup(run_id: str, limits: Limits, root_override: str | None = None) -> RunCgroup:

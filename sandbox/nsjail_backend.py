@@ -103,7 +103,7 @@ class NsjailBackend:
         limits = job.limits
         log_read, log_write = os.pipe()
         command = cgroups.enter_command(
-            cgroup, nsjail_command(binary, interpreter, limits, log_fd=log_write)
+            cgroup, nsjail_command(binary, interpreter, limits, log_fd=log_write), log_fd=log_write
         )
         stdout = ResultStream(
             limits.max_stdout_bytes, marker=marker, max_output_bytes=limits.max_output_bytes
@@ -130,6 +130,7 @@ class NsjailBackend:
         try:
             timed_out = pump(
                 stdin_fd=process.stdin.fileno(),
+                close_stdin=process.stdin.close,
                 stdin_data=request,
                 outputs={
                     process.stdout.fileno(): stdout,
@@ -149,7 +150,7 @@ class NsjailBackend:
             process.stderr.close()
             os.close(log_read)
         duration = time.monotonic() - started
-        self._raise_for_jail_failure(returncode, log)
+        self._raise_for_jail_failure(log)
         usage = cgroup.usage()
         jail_exit = JailExit(
             # nsjail reports a child killed by signal N as exit status 128 + N.
@@ -170,10 +171,8 @@ class NsjailBackend:
         )
 
     @staticmethod
-    def _raise_for_jail_failure(returncode: int, log: CappedStream) -> None:
+    def _raise_for_jail_failure(log: CappedStream) -> None:
         text, _ = log.text("nsjail log")
-        if returncode == cgroups.ENTER_FAILED_EXIT_CODE and not text:
-            raise JailFailure("could not move the jail launcher into its cgroup")
         fatal = [line for line in text.splitlines() if line.startswith(("[F]", "[E]"))]
         if fatal:
             raise JailFailure("nsjail failed: " + " | ".join(fatal)[:2000])

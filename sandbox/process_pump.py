@@ -24,12 +24,14 @@ class Sink(Protocol):
 def pump(
     *,
     stdin_fd: int,
+    close_stdin: Callable[[], None],
     stdin_data: bytes,
     outputs: dict[int, Sink],
     deadline: float,
     on_deadline: Callable[[], None],
 ) -> bool:
-    """Run until every output reaches EOF. Returns True when the deadline struck."""
+    """Run until every output reaches EOF. Returns True when the deadline struck. Stdin is
+    closed with `close_stdin` (its owner's close, so the descriptor is closed exactly once)."""
     selector = selectors.DefaultSelector()
     os.set_blocking(stdin_fd, False)
     selector.register(stdin_fd, selectors.EVENT_WRITE)
@@ -55,7 +57,7 @@ def pump(
                     pending = _write_some(fd, pending)
                     if not pending:
                         selector.unregister(fd)
-                        os.close(fd)
+                        close_stdin()
                     continue
                 chunk = _read_some(fd)
                 if chunk is None:
@@ -68,7 +70,7 @@ def pump(
     finally:
         for key in list(selector.get_map().values()):
             if int(key.fd) == stdin_fd:
-                os.close(stdin_fd)
+                close_stdin()
         selector.close()
     return timed_out
 

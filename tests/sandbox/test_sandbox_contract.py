@@ -444,6 +444,12 @@ class TestJailContract:
         # signal to its own group cannot kill a PID 1 from inside its namespace.
         assert result.ok and result.output == ["alive", 0], result
 
+    def test_any_exit_status_of_the_code_is_its_own_crash(self) -> None:
+        # 125 was once how the nsjail launcher said it could not join its cgroup: user code
+        # exiting with it became a retryable jail failure instead of the code's crash.
+        result = self.run("python", "import os\ndef main(input):\n    os._exit(125)\n", None)
+        assert isinstance(result.error, CodeCrashed) and "125" in str(result.error), result
+
     def test_kill_minus_one_only_reaches_the_jail(self) -> None:
         code = (
             "import os, time\n"
