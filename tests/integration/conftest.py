@@ -16,7 +16,8 @@ from executions import dispatch
 from executions.models import EXECUTION_TERMINAL, WorkflowExecution
 from executions.selectors import execution_get
 from executions.services import execution_start
-from tests.integration.services import Workers, broker_base_url, private_vhost, unavailable
+from tests.integration.services import Workers, broker_base_url, private_vhost
+from tests.required import unavailable
 from workflows.services import workflow_create
 from zzyra.celery import app as celery_app
 

@@ -18,16 +18,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-import pytest
 from kombu import Connection
 
+from tests.required import unavailable
+
 REPO = Path(__file__).resolve().parents[2]
-
-
-def unavailable(reason: str) -> None:
-    if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
-        pytest.fail(f"required service unavailable under CI: {reason}", pytrace=False)
-    pytest.skip(reason)
 
 
 def broker_base_url() -> str:

@@ -18,7 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.services import REPO, unavailable
+from tests.integration.services import REPO
+from tests.required import unavailable
 
 pytestmark = pytest.mark.integration
 

@@ -8,14 +8,12 @@ CI=true, so CI never goes green by skipping the jail it was meant to test.
 from __future__ import annotations
 
 import contextlib
-import os
 import shutil
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import NoReturn
 
 import pytest
 
@@ -28,15 +26,9 @@ from sandbox import Limits, SandboxSettings  # noqa: E402
 from sandbox.backend import Backend  # noqa: E402
 from sandbox.errors import JailUnavailable  # noqa: E402
 from sandbox.selection import make_backend  # noqa: E402
+from tests.required import unavailable  # noqa: E402
 
-IN_CI = os.environ.get("CI", "").lower() == "true"
 DOCKERD_START_SECONDS = 60
-
-
-def unavailable(reason: str) -> NoReturn:
-    if IN_CI:
-        pytest.fail(f"CI=true and {reason}", pytrace=False)
-    pytest.skip(reason)
 
 
 @pytest.fixture(scope="session")
