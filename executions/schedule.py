@@ -19,17 +19,29 @@ PERIODIC_JOBS = {
 
 
 def register_periodic_jobs(**_: Any) -> None:
+    for name, (task, interval_setting) in PERIODIC_JOBS.items():
+        interval_job_register(name, task, int(getattr(settings, interval_setting)))
+
+
+def interval_job_register(
+    name: str, task: str, every_seconds: int, *, expire_seconds: int | None = None
+) -> None:
+    """One job every `every_seconds` on the maintenance queue, unless a job of that name exists:
+    get_or_create, not update_or_create, so an operator's edits in the admin stay."""
     from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
-    for name, (task, interval_setting) in PERIODIC_JOBS.items():
-        schedule, _ = IntervalSchedule.objects.get_or_create(
-            every=int(getattr(settings, interval_setting)), period=IntervalSchedule.SECONDS
-        )
-        # get_or_create, not update_or_create: an operator's edits in the admin stay.
-        PeriodicTask.objects.get_or_create(
-            name=name,
-            defaults={"task": task, "interval": schedule, "queue": "maintenance"},
-        )
+    schedule, _ = IntervalSchedule.objects.get_or_create(
+        every=every_seconds, period=IntervalSchedule.SECONDS
+    )
+    PeriodicTask.objects.get_or_create(
+        name=name,
+        defaults={
+            "task": task,
+            "interval": schedule,
+            "queue": "maintenance",
+            "expire_seconds": expire_seconds,
+        },
+    )
 
 
 def connect(sender: Any) -> None:

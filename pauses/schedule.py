@@ -12,27 +12,15 @@ from typing import Any
 from django.conf import settings
 from django.db.models.signals import post_migrate
 
+from executions.schedule import interval_job_register
+
 SCAN_JOB = "zzyra: resume due pauses"
 SCAN_TASK = "pauses.scan"
 
 
 def register_pause_scan(**_: Any) -> None:
-    from django_celery_beat.models import IntervalSchedule, PeriodicTask
-
     every = int(settings.ZZYRA_PAUSE_SCAN_INTERVAL_SECONDS)
-    schedule, _ = IntervalSchedule.objects.get_or_create(
-        every=every, period=IntervalSchedule.SECONDS
-    )
-    # get_or_create, not update_or_create: an operator's edits in the admin stay.
-    PeriodicTask.objects.get_or_create(
-        name=SCAN_JOB,
-        defaults={
-            "task": SCAN_TASK,
-            "interval": schedule,
-            "queue": "maintenance",
-            "expire_seconds": max(5, every * 5),
-        },
-    )
+    interval_job_register(SCAN_JOB, SCAN_TASK, every, expire_seconds=max(5, every * 5))
 
 
 def connect(sender: Any) -> None:
