@@ -3,7 +3,8 @@
 Three roles (docs/database.md): the owner, who owns the schema and runs migrations; the
 application role `zzyra_app`, which owns nothing, has no BYPASSRLS and sees only the acting
 user's rows; the maintenance role `zzyra_maintenance`, whose few grants and policies cover the
-relay, sweeper, heartbeat, partition upkeep and audit export.
+relay, sweeper, heartbeat, partition upkeep, payload retention, audit export, the pause scan
+and the pause services' reads across tenants.
 
 Every connection switches to the application role as soon as it is opened (`SET ROLE`), so
 code that forgets to ask for a role gets the least privileged one. The owner is taken back
